@@ -1,0 +1,60 @@
+import multipart from '@fastify/multipart';
+import type { Config } from '@sluice/config';
+import { toFastifyLogger } from '@sluice/logging';
+import type { RetryPolicy } from '@sluice/queue';
+import type { Deps } from '@sluice/runtime';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import { randomUUID } from 'node:crypto';
+import { errorsPlugin } from './plugins/errors.plugin.js';
+import { tenantPlugin } from './plugins/tenant.plugin.js';
+import { datasetRoutes } from './routes/datasets.route.js';
+import { healthRoutes } from './routes/health.route.js';
+import { jobRoutes } from './routes/jobs.route.js';
+import { recordRoutes } from './routes/records.route.js';
+import { uploadRoutes } from './routes/upload.route.js';
+
+/** What the routes use of the process's dependencies. */
+export type AppDeps = Pick<Deps, 'database' | 'redis' | 'queue' | 'storage' | 'logger'> & {
+  config: Pick<Config, 'http' | 'upload'>;
+  retry: RetryPolicy;
+};
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/**
+ * Builds the HTTP API without listening, so tests can `inject` requests. A request's id
+ * comes from `X-Request-Id` when it is sane, is echoed on the response, and follows the
+ * request's job into the worker's logs.
+ */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: toFastifyLogger(deps.logger),
+    disableRequestLogging: !deps.config.http.logRequests,
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    bodyLimit: 1024 * 1024,
+    return503OnClosing: true,
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  await app.register(errorsPlugin);
+  await app.register(tenantPlugin);
+  await app.register(multipart, {
+    limits: { fileSize: deps.config.upload.maxBytes, files: 1, fields: 10, fieldSize: 1024, parts: 12, headerPairs: 100 },
+  });
+
+  await app.register(healthRoutes, deps);
+  await app.register(datasetRoutes, deps);
+  await app.register(uploadRoutes, deps);
+  await app.register(jobRoutes, deps);
+  await app.register(recordRoutes, deps);
+  return app;
+}

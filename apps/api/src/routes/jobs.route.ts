@@ -1,0 +1,71 @@
+import { findDatasetByName, findJob, listJobs, listValidationErrors } from '@sluice/db';
+import { AppError } from '@sluice/errors';
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { Readable } from 'node:stream';
+import { z } from 'zod';
+import type { AppDeps } from '../app.js';
+import { jobView, validationErrorView } from '../views.js';
+import { errorsCsv } from './errors-csv.js';
+import { limitSchema, page, UUID } from './pagination.js';
+
+const STATUSES = ['queued', 'processing', 'completed', 'failed', 'cancelled'] as const;
+const idParams = z.object({ id: z.string() });
+
+export async function jobRoutes(fastify: FastifyInstance, deps: AppDeps) {
+  const app = fastify.withTypeProvider<ZodTypeProvider>();
+  const { db } = deps.database;
+
+  const jobOr404 = async (tenantId: string, id: string) => {
+    const job = UUID.test(id) ? await findJob(db, tenantId, id) : undefined;
+    if (job === undefined) throw new AppError('not_found', `job ${id} not found`);
+    return job;
+  };
+
+  app.get(
+    '/jobs',
+    {
+      schema: {
+        querystring: z.object({ status: z.enum(STATUSES).optional(), dataset: z.string().optional(), limit: limitSchema, cursor: z.string().regex(UUID).optional() }),
+      },
+    },
+    async (request) => {
+      const { status, dataset, limit, cursor } = request.query;
+      let datasetId: string | undefined;
+      if (dataset !== undefined) {
+        const found = await findDatasetByName(db, request.tenantId, dataset);
+        if (found === undefined) return { items: [], nextCursor: null };
+        datasetId = found.id;
+      }
+      const rows = await listJobs(db, request.tenantId, { status, datasetId, limit: limit + 1, cursor });
+      const { items, nextCursor } = page(rows, limit, (j) => j.id);
+      return { items: items.map(jobView), nextCursor };
+    },
+  );
+
+  app.get('/jobs/:id', { schema: { params: idParams } }, async (request) => jobView(await jobOr404(request.tenantId, request.params.id)));
+
+  app.get(
+    '/jobs/:id/errors',
+    {
+      schema: {
+        params: idParams,
+        querystring: z.object({ limit: limitSchema, cursor: z.coerce.number().int().min(0).optional(), format: z.enum(['json', 'csv']).default('json') }),
+      },
+    },
+    async (request, reply) => {
+      const job = await jobOr404(request.tenantId, request.params.id);
+      const { limit, cursor, format } = request.query;
+      if (format === 'csv') {
+        const rows = (after: number | undefined) => listValidationErrors(db, request.tenantId, { jobId: job.id, limit: 1000, cursor: after });
+        return reply
+          .header('content-type', 'text/csv; charset=utf-8')
+          .header('content-disposition', `attachment; filename="${job.id}-errors.csv"`)
+          .send(Readable.from(errorsCsv(job.columns, rows)));
+      }
+      const rows = await listValidationErrors(db, request.tenantId, { jobId: job.id, limit: limit + 1, cursor });
+      const { items, nextCursor } = page(rows, limit, (e) => e.row_number);
+      return { items: items.map(validationErrorView), nextCursor };
+    },
+  );
+}

@@ -1,0 +1,33 @@
+import { findDatasetByName, findRecord, listRecords } from '@sluice/db';
+import { AppError } from '@sluice/errors';
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { AppDeps } from '../app.js';
+import { recordView } from '../views.js';
+import { limitSchema, page } from './pagination.js';
+
+export async function recordRoutes(fastify: FastifyInstance, deps: AppDeps) {
+  const app = fastify.withTypeProvider<ZodTypeProvider>();
+  const { db } = deps.database;
+
+  app.get(
+    '/records',
+    { schema: { querystring: z.object({ dataset: z.string().min(1), limit: limitSchema, cursor: z.coerce.number().int().min(0).optional() }) } },
+    async (request) => {
+      const { dataset, limit, cursor } = request.query;
+      const found = await findDatasetByName(db, request.tenantId, dataset);
+      if (found === undefined) throw new AppError('not_found', `dataset "${dataset}" not found`);
+      const rows = await listRecords(db, request.tenantId, { datasetId: found.id, limit: limit + 1, cursor });
+      const { items, nextCursor } = page(rows, limit, (r) => r.id);
+      return { items: items.map(recordView), nextCursor };
+    },
+  );
+
+  app.get('/records/:id', { schema: { params: z.object({ id: z.string() }) } }, async (request) => {
+    const id = /^\d{1,15}$/.test(request.params.id) ? Number(request.params.id) : undefined;
+    const record = id === undefined ? undefined : await findRecord(db, request.tenantId, id);
+    if (record === undefined) throw new AppError('not_found', `record ${request.params.id} not found`);
+    return recordView(record);
+  });
+}

@@ -1,0 +1,136 @@
+import type { MultipartFile } from '@fastify/multipart';
+import { findDatasetByName, findJob, findJobByIdempotencyKey, insertJob, isUniqueViolation, type Dataset, type JobView } from '@sluice/db';
+import { AppError } from '@sluice/errors';
+import { FORMATS, resolveFormat, type Format } from '@sluice/pipeline';
+import { enqueueIngest } from '@sluice/queue';
+import type { StoredObject } from '@sluice/storage';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import type { AppDeps } from '../app.js';
+import { jobView } from '../views.js';
+
+const FIELDS = new Set(['dataset', 'format']);
+const MAX_FILE_NAME = 255;
+
+interface Received {
+  dataset: Dataset;
+  format: Format;
+  fileName: string;
+  stored: StoredObject;
+  jobId: string;
+}
+
+function cleanFileName(name: string | undefined): string | null {
+  if (name === undefined || name === '') return null;
+  // Kept only as metadata, never as a path: the last path segment, without control characters.
+  const base = name.split(/[\\/]/).at(-1) ?? '';
+  const printable = base.replace(/[\u0000-\u001f\u007f]/g, '');
+  return printable.slice(0, MAX_FILE_NAME) || null;
+}
+
+function idempotencyKeyOf(request: FastifyRequest): string | undefined {
+  const key = request.headers['idempotency-key'];
+  if (key === undefined) return undefined;
+  if (typeof key !== 'string' || key.length === 0 || key.length > 200) {
+    throw new AppError('bad_request', 'Idempotency-Key must be one header of 1-200 characters');
+  }
+  return key;
+}
+
+/**
+ * `POST /upload`: streams the file to storage while counting and hashing it, then records
+ * the job and queues it. Fields must come before the file so that a bad dataset or format
+ * is refused before a byte is stored. Whatever goes wrong, no file and no job stay behind.
+ */
+export async function uploadRoutes(app: FastifyInstance, deps: AppDeps) {
+  const { db } = deps.database;
+
+  const receive = async (request: FastifyRequest): Promise<Received> => {
+    const fields: Record<string, string> = {};
+    let received: Received | undefined;
+    try {
+      for await (const part of request.parts()) {
+        if (part.type === 'field') {
+          if (!FIELDS.has(part.fieldname)) throw new AppError('bad_request', `unexpected field "${part.fieldname}"; expected dataset, format and file`);
+          fields[part.fieldname] = String(part.value).trim();
+          continue;
+        }
+        received = await receiveFile(request, part, fields);
+      }
+    } catch (error) {
+      if (received !== undefined) await deps.storage.remove(received.stored.key);
+      throw error;
+    }
+    if (received === undefined) throw new AppError('missing_file', 'no file part: send the file as multipart field "file"');
+    return received;
+  };
+
+  const receiveFile = async (request: FastifyRequest, part: MultipartFile, fields: Record<string, string>): Promise<Received> => {
+    if (part.fieldname !== 'file') throw new AppError('bad_request', `unexpected file field "${part.fieldname}"; send the file as "file"`);
+    const name = fields.dataset;
+    if (name === undefined || name === '') throw new AppError('validation_failed', 'field "dataset" is required and must come before the file');
+    const dataset = await findDatasetByName(db, request.tenantId, name);
+    if (dataset === undefined) throw new AppError('not_found', `dataset "${name}" not found`);
+    const fileName = cleanFileName(part.filename) ?? 'upload';
+    const format = resolveFormat({ declared: fields.format, fileName, contentType: part.mimetype });
+    if (format === undefined) {
+      throw new AppError('unsupported_media_type', `cannot tell the format of "${fileName}": name a format (${FORMATS.join(', ')}) or use a matching file extension`);
+    }
+    const jobId = randomUUID();
+    const stored = await deps.storage.write(`${request.tenantId}/${jobId}`, part.file);
+    return { dataset, format, fileName, stored, jobId };
+  };
+
+  const accepted = (reply: FastifyReply, job: JobView, status: 200 | 202) =>
+    reply.status(status).header('location', `/jobs/${job.id}`).send(jobView(job));
+
+  app.post('/upload', async (request, reply) => {
+    if (!request.isMultipart()) throw new AppError('unsupported_media_type', 'send the file as multipart/form-data');
+    const idempotencyKey = idempotencyKeyOf(request);
+    if (idempotencyKey !== undefined) {
+      const existing = await findJobByIdempotencyKey(db, request.tenantId, idempotencyKey);
+      if (existing !== undefined) return accepted(reply, existing, 200);
+    }
+
+    const r = await receive(request);
+    const tenantId = request.tenantId;
+    try {
+      await insertJob(db, {
+        id: r.jobId,
+        tenant_id: tenantId,
+        dataset_id: r.dataset.id,
+        kind: 'upload',
+        status: 'queued',
+        format: r.format,
+        options: JSON.stringify({}),
+        file_name: r.fileName,
+        storage_key: r.stored.key,
+        size_bytes: r.stored.sizeBytes,
+        sha256: r.stored.sha256,
+        idempotency_key: idempotencyKey ?? null,
+        correlation_id: request.id,
+        columns: null,
+        error: null,
+        started_at: null,
+        finished_at: null,
+      });
+    } catch (error) {
+      await deps.storage.remove(r.stored.key);
+      if (idempotencyKey !== undefined && isUniqueViolation(error)) {
+        const existing = await findJobByIdempotencyKey(db, tenantId, idempotencyKey);
+        if (existing !== undefined) return accepted(reply, existing, 200);
+      }
+      throw error;
+    }
+    try {
+      await enqueueIngest(deps.queue, { jobId: r.jobId, tenantId, correlationId: request.id }, deps.retry);
+    } catch (error) {
+      // The job row is durable; the worker's reconciler queues jobs that Redis does not have.
+      request.log.warn({ err: error, jobId: r.jobId }, 'enqueue failed; the reconciler will queue the job');
+    }
+    request.log.info({ jobId: r.jobId, sizeBytes: r.stored.sizeBytes, format: r.format, dataset: r.dataset.name }, 'upload accepted');
+    const job = await findJob(db, tenantId, r.jobId);
+    if (job === undefined) throw new AppError('internal', 'the job vanished right after it was created');
+    return accepted(reply, job, 202);
+  });
+}

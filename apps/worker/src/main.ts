@@ -1,0 +1,50 @@
+import { loadConfig } from '@sluice/config';
+import { assertSchemaCurrent } from '@sluice/db';
+import { assertNoEviction, createIngestWorker, reconcileJobs } from '@sluice/ingest';
+import { createDeps } from '@sluice/runtime';
+
+const RECONCILE_EVERY_MS = 30_000;
+const RECONCILE_IDLE_MS = 60_000;
+
+const config = loadConfig(process.env);
+const deps = createDeps(config, 'worker');
+const { logger } = deps;
+const retry = { attempts: config.worker.attempts, backoffMs: config.worker.backoffMs };
+
+try {
+  await assertSchemaCurrent(deps.database.db);
+  await assertNoEviction(deps.redis);
+  const ingest = createIngestWorker(
+    { db: deps.database.db, pool: deps.database.pool, storage: deps.storage, logger, batch: config.batch },
+    { connection: deps.redis, prefix: config.queuePrefix, concurrency: config.worker.concurrency },
+  );
+  const reconcile = () =>
+    reconcileJobs(deps.database.db, deps.queue, retry, logger, RECONCILE_IDLE_MS).catch((error: Error) =>
+      logger.warn('reconciler run failed', { error: error.message }),
+    );
+  const reconciler = setInterval(() => void reconcile(), RECONCILE_EVERY_MS);
+  void reconcile();
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info('worker stopping: finishing the batches in hand', { signal, graceMs: config.worker.shutdownGraceMs });
+    clearInterval(reconciler);
+    setTimeout(() => {
+      logger.error('worker did not stop within the grace period; exiting (uncommitted batches roll back)');
+      process.exit(1);
+    }, config.worker.shutdownGraceMs).unref();
+    await ingest.close();
+    await deps.close();
+    logger.info('worker stopped');
+  };
+  process.once('SIGTERM', (s) => void stop(s));
+  process.once('SIGINT', (s) => void stop(s));
+  logger.info('worker started', { concurrency: config.worker.concurrency, queue: config.queuePrefix });
+  await ingest.worker.run();
+} catch (error) {
+  logger.error('worker failed to start', { error: (error as Error).message });
+  await deps.close();
+  process.exitCode = 1;
+}

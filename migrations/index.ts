@@ -1,0 +1,7 @@
+import type { Migration } from 'kysely';
+import * as initial from './0001_initial.js';
+
+/** Every migration Sluice knows, by name, in order. The app refuses a database with others. */
+export const migrations: Record<string, Migration> = {
+  '0001_initial': initial,
+};

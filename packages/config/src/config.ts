@@ -1,0 +1,84 @@
+import { z } from 'zod';
+
+const bytes = z.coerce.number().int().positive();
+const flag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+
+const schema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  HOST: z.string().default('0.0.0.0'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  DATABASE_URL: z.url().default('postgres://postgres@127.0.0.1:5432/sluice'),
+  DATABASE_POOL_MAX: z.coerce.number().int().min(2).default(10),
+  REDIS_URL: z.url().default('redis://127.0.0.1:6379'),
+  QUEUE_PREFIX: z.string().min(1).default('sluice'),
+  LOG_LEVEL: z.enum(['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly']).default('info'),
+  LOG_HTTP: flag.default(true),
+  STORAGE_DIR: z.string().min(1).default('./data/uploads'),
+  MAX_UPLOAD_BYTES: bytes.default(10 * 1024 ** 3),
+  BATCH_ROWS: z.coerce.number().int().min(1).max(50_000).default(10_000),
+  BATCH_BYTES: bytes.default(8 * 1024 ** 2),
+  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
+  JOB_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(8),
+  JOB_BACKOFF_MS: z.coerce.number().int().min(0).default(2_000),
+  SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(25_000),
+});
+
+export type Env = z.input<typeof schema>;
+
+/** Sluice's settings, read once from the environment. */
+export interface Config {
+  readonly env: 'development' | 'production' | 'test';
+  readonly http: { readonly host: string; readonly port: number; readonly logRequests: boolean };
+  readonly databaseUrl: string;
+  readonly databasePoolMax: number;
+  readonly redisUrl: string;
+  readonly queuePrefix: string;
+  readonly logLevel: string;
+  readonly storage: { readonly kind: 'disk'; readonly dir: string };
+  readonly upload: { readonly maxBytes: number };
+  readonly batch: { readonly rows: number; readonly bytes: number };
+  readonly worker: {
+    readonly concurrency: number;
+    readonly attempts: number;
+    readonly backoffMs: number;
+    readonly shutdownGraceMs: number;
+  };
+}
+
+function deepFreeze<T extends object>(value: T): Readonly<T> {
+  for (const child of Object.values(value)) {
+    if (typeof child === 'object' && child !== null) deepFreeze(child);
+  }
+  return Object.freeze(value);
+}
+
+/**
+ * Parses the environment into a frozen {@link Config}; throws one error that names every
+ * bad variable. Call it once, in `main`; nothing else reads `process.env`.
+ */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new Error(`Invalid configuration: ${problems}`);
+  }
+  const e = parsed.data;
+  return deepFreeze({
+    env: e.NODE_ENV,
+    http: { host: e.HOST, port: e.PORT, logRequests: e.LOG_HTTP },
+    databaseUrl: e.DATABASE_URL,
+    databasePoolMax: e.DATABASE_POOL_MAX,
+    redisUrl: e.REDIS_URL,
+    queuePrefix: e.QUEUE_PREFIX,
+    logLevel: e.LOG_LEVEL,
+    storage: { kind: 'disk' as const, dir: e.STORAGE_DIR },
+    upload: { maxBytes: e.MAX_UPLOAD_BYTES },
+    batch: { rows: e.BATCH_ROWS, bytes: e.BATCH_BYTES },
+    worker: {
+      concurrency: e.WORKER_CONCURRENCY,
+      attempts: e.JOB_ATTEMPTS,
+      backoffMs: e.JOB_BACKOFF_MS,
+      shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    },
+  });
+}

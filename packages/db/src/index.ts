@@ -1,0 +1,18 @@
+export { createDatabase, type Database } from './database.js';
+export { assertSchemaCurrent, ensureDatabase, migrateToLatest } from './migrate.js';
+export * from './schema.js';
+export { findDatasetById, findDatasetByName, insertDataset, isUniqueViolation, listDatasets } from './datasets.repository.js';
+export {
+  completeJob,
+  failJob,
+  findJob,
+  findJobByIdempotencyKey,
+  insertJob,
+  listJobs,
+  saveJobColumns,
+  startJob,
+  type JobView,
+} from './jobs.repository.js';
+export { findRecord, listRecords, type RecordView } from './records.repository.js';
+export { listValidationErrors } from './validation-errors.repository.js';
+export { commitBatch, type BatchOutcome, type JobRef } from './batch-writer.js';

@@ -1,0 +1,89 @@
+import { sql, type Kysely } from 'kysely';
+import type { DB, Job, JobErrorInfo, JobStatus, NewJob } from './schema.js';
+
+/** A job with its dataset's name, as the API shows it. */
+export type JobView = Job & { dataset_name: string };
+
+function withDataset(db: Kysely<DB>) {
+  return db.selectFrom('ingestion_jobs as j').innerJoin('datasets as d', 'd.id', 'j.dataset_id').selectAll('j').select('d.name as dataset_name');
+}
+
+export async function insertJob(db: Kysely<DB>, job: NewJob): Promise<Job> {
+  return db.insertInto('ingestion_jobs').values(job).returningAll().executeTakeFirstOrThrow();
+}
+
+export async function findJob(db: Kysely<DB>, tenantId: string, id: string): Promise<JobView | undefined> {
+  return withDataset(db).where('j.tenant_id', '=', tenantId).where('j.id', '=', id).executeTakeFirst();
+}
+
+export async function findJobByIdempotencyKey(db: Kysely<DB>, tenantId: string, key: string): Promise<JobView | undefined> {
+  return withDataset(db).where('j.tenant_id', '=', tenantId).where('j.idempotency_key', '=', key).executeTakeFirst();
+}
+
+/** Jobs newest first; `cursor` is the id of the last job of the previous page. */
+export async function listJobs(
+  db: Kysely<DB>,
+  tenantId: string,
+  filter: { status?: JobStatus | undefined; datasetId?: string | undefined; limit: number; cursor?: string | undefined },
+): Promise<JobView[]> {
+  let query = withDataset(db).where('j.tenant_id', '=', tenantId);
+  if (filter.status !== undefined) query = query.where('j.status', '=', filter.status);
+  if (filter.datasetId !== undefined) query = query.where('j.dataset_id', '=', filter.datasetId);
+  if (filter.cursor !== undefined) {
+    query = query.where(
+      sql<boolean>`(j.created_at, j.id) < (SELECT created_at, id FROM ingestion_jobs WHERE tenant_id = ${tenantId} AND id = ${filter.cursor})`,
+    );
+  }
+  return query.orderBy('j.created_at', 'desc').orderBy('j.id', 'desc').limit(filter.limit).execute();
+}
+
+/**
+ * Claims a job for processing: counts the attempt and stamps the start. Returns undefined
+ * when the job is no longer open (completed, failed for good or cancelled meanwhile).
+ */
+export async function startJob(db: Kysely<DB>, tenantId: string, id: string): Promise<Job | undefined> {
+  return db
+    .updateTable('ingestion_jobs')
+    .set({
+      status: 'processing',
+      attempts: sql`attempts + 1`,
+      started_at: sql`coalesce(started_at, now())`,
+      error: null,
+      updated_at: sql`now()`,
+    })
+    .where('tenant_id', '=', tenantId)
+    .where('id', '=', id)
+    .where('status', 'in', ['queued', 'processing'])
+    .returningAll()
+    .executeTakeFirst();
+}
+
+export async function completeJob(db: Kysely<DB>, tenantId: string, id: string): Promise<void> {
+  await db
+    .updateTable('ingestion_jobs')
+    .set({ status: 'completed', finished_at: sql`now()`, bytes_read: sql`coalesce(size_bytes, bytes_read)`, updated_at: sql`now()` })
+    .where('tenant_id', '=', tenantId)
+    .where('id', '=', id)
+    .where('status', '=', 'processing')
+    .execute();
+}
+
+/** Records why a job failed; `final` ends it, otherwise it waits for its next attempt. */
+export async function failJob(db: Kysely<DB>, tenantId: string, id: string, error: JobErrorInfo, final: boolean): Promise<void> {
+  await db
+    .updateTable('ingestion_jobs')
+    .set({
+      status: final ? 'failed' : 'queued',
+      error: JSON.stringify(error),
+      finished_at: final ? sql`now()` : null,
+      updated_at: sql`now()`,
+    })
+    .where('tenant_id', '=', tenantId)
+    .where('id', '=', id)
+    .where('status', 'in', ['queued', 'processing'])
+    .execute();
+}
+
+export async function saveJobColumns(db: Kysely<DB>, tenantId: string, id: string, columns: readonly string[]): Promise<void> {
+  await db.updateTable('ingestion_jobs').set({ columns: JSON.stringify(columns) }).where('tenant_id', '=', tenantId).where('id', '=', id).execute();
+}

@@ -1,0 +1,102 @@
+import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+type Json<T> = ColumnType<T, string | (null extends T ? null : never), string | (null extends T ? null : never)>;
+
+export interface TenantsTable {
+  id: Generated<string>;
+  name: string;
+  created_at: Generated<Date>;
+}
+
+export interface DatasetsTable {
+  id: Generated<string>;
+  tenant_id: string;
+  name: string;
+  fields: Json<unknown[]>;
+  key: string[];
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export type JobStatus = 'queued' | 'processing' | 'completed' | 'failed' | 'cancelled';
+export type JobKind = 'upload' | 'push' | 'pull';
+
+export interface JobErrorInfo {
+  code: string;
+  message: string;
+  line?: number | null;
+  details?: unknown;
+}
+
+export interface IngestionJobsTable {
+  id: string;
+  tenant_id: string;
+  dataset_id: string;
+  kind: JobKind;
+  status: JobStatus;
+  format: string;
+  options: Json<Record<string, unknown>>;
+  file_name: string | null;
+  storage_key: string | null;
+  size_bytes: number | null;
+  sha256: string | null;
+  idempotency_key: string | null;
+  correlation_id: string | null;
+  columns: Json<string[] | null>;
+  rows_seen: Generated<number>;
+  rows_valid: Generated<number>;
+  rows_invalid: Generated<number>;
+  rows_inserted: Generated<number>;
+  rows_updated: Generated<number>;
+  rows_unchanged: Generated<number>;
+  checkpoint: Generated<number>;
+  bytes_read: Generated<number>;
+  attempts: Generated<number>;
+  error: Json<JobErrorInfo | null>;
+  created_at: Generated<Date>;
+  started_at: Timestamp | null;
+  finished_at: Timestamp | null;
+  updated_at: Generated<Date>;
+}
+
+export interface RecordsTable {
+  id: Generated<number>;
+  tenant_id: string;
+  dataset_id: string;
+  key_hash: Buffer;
+  content_hash: Buffer;
+  data: Json<Record<string, unknown>>;
+  first_job_id: string;
+  last_job_id: string;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface ValidationErrorsTable {
+  tenant_id: string;
+  job_id: string;
+  row_number: number;
+  line: number | null;
+  line_end: number | null;
+  raw: string;
+  values: Json<Record<string, unknown>>;
+  errors: Json<Array<{ field: string | null; message: string }>>;
+}
+
+export interface DB {
+  tenants: TenantsTable;
+  datasets: DatasetsTable;
+  ingestion_jobs: IngestionJobsTable;
+  records: RecordsTable;
+  validation_errors: ValidationErrorsTable;
+}
+
+export type Dataset = Selectable<DatasetsTable>;
+export type Job = Selectable<IngestionJobsTable>;
+export type NewJob = Insertable<IngestionJobsTable>;
+export type RecordRow = Selectable<RecordsTable>;
+export type ValidationErrorRow = Selectable<ValidationErrorsTable>;
+
+/** The tenant every request belongs to until API keys exist. */
+export const DEFAULT_TENANT_ID = '00000000-0000-0000-0000-000000000000';

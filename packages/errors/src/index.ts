@@ -1,0 +1,2 @@
+export { AppError, ERROR_CODES, isAppError, type ErrorCode } from './app-error.js';
+export { isTransient } from './transient.js';

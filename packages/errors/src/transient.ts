@@ -1,0 +1,22 @@
+import { isAppError } from './app-error.js';
+
+// SQLSTATE classes and codes where the same statement can succeed on a later try:
+// 08 connection exception, 40001 serialization failure, 40P01 deadlock, 53 insufficient
+// resources, 57P01-03 admin shutdown / crash shutdown / cannot connect now.
+const TRANSIENT_SQLSTATE = /^(08|53|57P0[123]|40001|40P01)/;
+const TRANSIENT_ERRNO = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'EHOSTUNREACH']);
+
+/**
+ * Whether retrying the work that threw `error` can help: a lost connection, a deadlock or a
+ * restarting server can; bad data cannot. Unknown errors count as transient so that a bug
+ * in a dependency does not lose a job before its attempts run out.
+ */
+export function isTransient(error: unknown): boolean {
+  if (isAppError(error)) return error.retryable;
+  if (typeof error !== 'object' || error === null) return true;
+  const code = 'code' in error && typeof error.code === 'string' ? error.code : undefined;
+  if (code === undefined) return true;
+  if (TRANSIENT_SQLSTATE.test(code) || TRANSIENT_ERRNO.has(code)) return true;
+  // Any other SQLSTATE (five characters, e.g. 22P02 invalid input) is a property of the data.
+  return !/^[0-9A-Z]{5}$/.test(code);
+}

@@ -1,0 +1,147 @@
+import { commitBatch, completeJob, failJob, findDatasetById, saveJobColumns, startJob, type DB, type JobErrorInfo } from '@sluice/db';
+import { AppError, isAppError, isTransient } from '@sluice/errors';
+import type { Logger } from '@sluice/logging';
+import {
+  batchRows,
+  decodeUtf8,
+  isFormat,
+  parseRows,
+  prefetch,
+  prepareRows,
+  type BatchLimits,
+  type DatasetSpec,
+  type RowChunk,
+} from '@sluice/pipeline';
+import type { IngestPayload } from '@sluice/queue';
+import type { Storage } from '@sluice/storage';
+import type { Kysely } from 'kysely';
+import type pg from 'pg';
+
+/** What running an ingestion job needs. */
+export interface IngestDeps {
+  db: Kysely<DB>;
+  pool: pg.Pool;
+  storage: Storage;
+  logger: Logger;
+  batch: BatchLimits;
+}
+
+export interface RunOptions {
+  /** Aborted when the worker shuts down: the run stops at the next batch boundary. */
+  signal: AbortSignal;
+  /** Whether a transient failure of this run is the job's last chance. */
+  lastAttempt: boolean;
+  /** Called after every committed batch with the fraction of the file read. */
+  onProgress?: (progress: number) => void;
+}
+
+export type RunResult = 'completed' | 'failed' | 'not-open' | 'cancelled' | 'superseded' | 'interrupted';
+
+async function* countBytes(source: AsyncIterable<Uint8Array>, counter: { bytes: number }): AsyncGenerator<Uint8Array> {
+  for await (const chunk of source) {
+    counter.bytes += chunk.length;
+    yield chunk;
+  }
+}
+
+async function* onFirstColumns(chunks: AsyncIterable<RowChunk>, save: (columns: readonly string[]) => Promise<void>): AsyncGenerator<RowChunk> {
+  let saved = false;
+  for await (const chunk of chunks) {
+    if (!saved && chunk.columns !== null) {
+      await save(chunk.columns);
+      saved = true;
+    }
+    yield chunk;
+  }
+}
+
+function errorInfo(error: unknown): JobErrorInfo {
+  if (isAppError(error)) {
+    const line = (error.details as { line?: number } | undefined)?.line ?? null;
+    return { code: error.code, message: error.message, line };
+  }
+  const e = error as { code?: unknown; message?: unknown };
+  return { code: typeof e.code === 'string' ? e.code : 'internal', message: typeof e.message === 'string' ? e.message : String(error) };
+}
+
+/**
+ * Runs one ingestion job from its checkpoint to the end of its file.
+ *
+ * Design: the job row is the source of truth. Each batch commits records, rejected rows and
+ * the new checkpoint together (see `commitBatch`), so a run that dies at any point is
+ * resumed by the next one from the last committed row, and counts come out as if it had
+ * never stopped. Bad data fails the job at once; a transient fault is rethrown for the
+ * queue to retry, and marks the job failed only on its last attempt.
+ */
+export async function runIngestJob(deps: IngestDeps, payload: IngestPayload, options: RunOptions): Promise<RunResult> {
+  const { db, pool, storage } = deps;
+  const { tenantId, jobId } = payload;
+  const log = deps.logger.child({ jobId, tenantId, correlationId: payload.correlationId });
+
+  const job = await startJob(db, tenantId, jobId);
+  if (job === undefined) {
+    log.info('job is not open; nothing to do');
+    return 'not-open';
+  }
+  const started = performance.now();
+  const resumedAt = job.checkpoint;
+  log.info('job started', { attempt: job.attempts, checkpoint: resumedAt, format: job.format });
+
+  try {
+    const dataset = await findDatasetById(db, tenantId, job.dataset_id);
+    if (dataset === undefined) throw new AppError('dataset_missing', 'the dataset of this job no longer exists');
+    if (!isFormat(job.format) || job.storage_key === null) throw new AppError('bad_request', `job has no readable file (format ${job.format})`);
+    const spec = { fields: dataset.fields as DatasetSpec['fields'], key: dataset.key };
+    const ctx = { signal: options.signal };
+    const read = { bytes: 0 };
+    const size = job.size_bytes ?? 0;
+
+    const source = countBytes(await storage.read(job.storage_key), read);
+    const rows = onFirstColumns(parseRows(job.format, decodeUtf8(source, ctx), {}, ctx), (columns) =>
+      resumedAt === 0 ? saveJobColumns(db, tenantId, jobId, columns) : Promise.resolve(),
+    );
+    const batches = prefetch(batchRows(prepareRows(rows, spec, { skipThrough: resumedAt }, ctx), deps.batch));
+
+    const ref = { id: jobId, tenantId, datasetId: dataset.id };
+    let checkpoint = resumedAt;
+    for await (const batch of batches) {
+      const outcome = await commitBatch(pool, ref, batch, checkpoint, read.bytes);
+      checkpoint = batch.lastRow;
+      options.onProgress?.(size > 0 ? Math.min(read.bytes / size, 1) : 0);
+      log.debug('batch committed', { lastRow: batch.lastRow, ...outcome });
+      if (options.signal.aborted) break;
+    }
+    if (options.signal.aborted) {
+      log.info('job interrupted by shutdown; it resumes from its checkpoint', { checkpoint });
+      return 'interrupted';
+    }
+    await completeJob(db, tenantId, jobId);
+    const seconds = (performance.now() - started) / 1000;
+    log.info('job completed', { rows: checkpoint - resumedAt, seconds: Number(seconds.toFixed(3)), rowsPerSecond: Math.round((checkpoint - resumedAt) / seconds) });
+    return 'completed';
+  } catch (error) {
+    if (options.signal.aborted) {
+      log.info('job interrupted by shutdown; it resumes from its checkpoint');
+      return 'interrupted';
+    }
+    if (isAppError(error) && error.code === 'job_cancelled') {
+      log.info('job cancelled; stopped at a batch boundary');
+      return 'cancelled';
+    }
+    if (isAppError(error) && error.code === 'job_superseded') {
+      log.warn('another run owns this job now; this one stops', { reason: error.message });
+      return 'superseded';
+    }
+    const transient = isTransient(error);
+    const final = !transient || options.lastAttempt;
+    const info = errorInfo(error);
+    await failJob(db, tenantId, jobId, info, final);
+    if (final) {
+      log.error('job failed', { error: info, transient });
+      if (!transient) return 'failed';
+    } else {
+      log.warn('job attempt failed; it will be retried', { error: info });
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,15 @@
+export { datasetSpecSchema, foldColumnName, FIELD_TYPES, type DatasetSpec, type DatasetSpecInput, type FieldSpec, type FieldType } from './dataset-spec.js';
+export { decodeUtf8 } from './decode.js';
+export { CsvScanner, countLineBreaks, type CsvRecord } from './csv-scanner.js';
+export { parseCsv } from './parse-csv.js';
+export { parseNdjson } from './parse-ndjson.js';
+export { parseJsonArray } from './parse-json-array.js';
+export { FORMATS, isFormat, parseRows, resolveFormat, type Format, type ParseOptions } from './formats.js';
+export { ColumnMapper } from './map.js';
+export { buildRowValidator, type RowResult } from './validate.js';
+export * from './normalize.js';
+export { canonicalJson, sha256Hex } from './hash.js';
+export { createRowPreparer, prepareRows } from './prepare.js';
+export { batchRows, type Batch, type BatchLimits } from './batch.js';
+export { prefetch } from './prefetch.js';
+export type { FieldError, PreparedRow, RejectedRow, RowChunk, SourceRow, StepContext, ValidRow } from './rows.js';

@@ -1,0 +1,53 @@
+import type { Config } from '@sluice/config';
+import { createDatabase, type Database } from '@sluice/db';
+import { createLogger, type Logger } from '@sluice/logging';
+import { createIngestQueue, createRedis, type IngestPayload } from '@sluice/queue';
+import { DiskStorage, type Storage } from '@sluice/storage';
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+
+/** Everything a Sluice process shares, built once from config in `main`. */
+export interface Deps {
+  config: Config;
+  logger: Logger;
+  database: Database;
+  redis: Redis;
+  queue: Queue<IngestPayload>;
+  storage: Storage;
+  /** Closes what this built, in reverse order of need. */
+  close(): Promise<void>;
+}
+
+/**
+ * The composition root. `role` picks the Redis connection's behaviour: a worker waits for
+ * Redis through outages; the API fails fast so a request gets a 503 rather than hanging.
+ */
+export function createDeps(config: Config, role: 'api' | 'worker', logger?: Logger): Deps {
+  const log = logger ?? createLogger({ level: config.logLevel, service: `sluice-${role}` });
+  const database = createDatabase({ url: config.databaseUrl, poolMax: config.databasePoolMax, applicationName: `sluice-${role}` });
+  let redisDown = false;
+  const redis = createRedis(config.redisUrl, role === 'api' ? 'producer' : 'worker', (error) => {
+    if (!redisDown) log.warn('redis connection error', { error: error.message });
+    redisDown = true;
+  });
+  redis.on('ready', () => {
+    if (redisDown) log.info('redis connection restored');
+    redisDown = false;
+  });
+  const queue = createIngestQueue(redis, config.queuePrefix);
+  queue.on('error', () => undefined); // reported once by the connection's own listener
+  const storage = new DiskStorage(config.storage.dir);
+  return {
+    config,
+    logger: log,
+    database,
+    redis,
+    queue,
+    storage,
+    close: async () => {
+      await queue.close().catch(() => undefined);
+      redis.disconnect();
+      await database.close();
+    },
+  };
+}

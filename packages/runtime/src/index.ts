@@ -1,0 +1,1 @@
+export { createDeps, type Deps } from './create-deps.js';

@@ -1,0 +1,88 @@
+#!/usr/bin/env node
+// The root scripts' one entry point. It works with only Node and npm installed: it installs
+// the workspace (with the pinned pnpm, fetched by npx when pnpm is absent) when the lock file
+// changed, builds what changed, then runs the command.
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const pnpmVersion = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')).packageManager.split('@')[1];
+const [command = 'start', ...args] = process.argv.slice(2);
+
+function run(cmd, cmdArgs, options = {}) {
+  const result = spawnSync(cmd, cmdArgs, { cwd: root, stdio: 'inherit', ...options });
+  if (result.status !== 0) process.exit(result.status ?? 1);
+}
+
+function pnpm() {
+  const found = spawnSync('pnpm', ['--version'], { encoding: 'utf8' });
+  if (found.status === 0 && found.stdout.trim() === pnpmVersion) return ['pnpm', []];
+  return ['npx', ['--yes', `pnpm@${pnpmVersion}`]];
+}
+
+function ensureInstalled() {
+  const lock = createHash('sha256').update(readFileSync(path.join(root, 'pnpm-lock.yaml'))).digest('hex');
+  const marker = path.join(root, 'node_modules', '.sluice-lock-sha256');
+  if (existsSync(marker) && readFileSync(marker, 'utf8') === lock) return;
+  console.error('sluice: installing dependencies (pnpm install --frozen-lockfile)…');
+  const [bin, pre] = pnpm();
+  run(bin, [...pre, 'install', '--frozen-lockfile', '--config.confirmModulesPurge=false']);
+  writeFileSync(marker, lock);
+}
+
+const tsc = () => run(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-b', ...args.filter((a) => a === '--verbose')]);
+const node = (script, extra = []) => run(process.execPath, ['--enable-source-maps', path.join(root, script), ...extra]);
+
+function supervise() {
+  // API and worker in the foreground; Ctrl-C (or SIGTERM) stops both, each shutting down cleanly.
+  const children = [
+    ['api', 'apps/api/dist/main.js'],
+    ['worker', 'apps/worker/dist/main.js'],
+  ].map(([name, script]) => ({ name, proc: spawn(process.execPath, ['--enable-source-maps', path.join(root, script)], { cwd: root, stdio: 'inherit' }) }));
+  let exitCode = 0;
+  let stopping = false;
+  const stopAll = (signal) => {
+    stopping = true;
+    for (const { proc } of children) if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
+  };
+  for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => stopAll('SIGTERM'));
+  let left = children.length;
+  for (const { name, proc } of children) {
+    proc.on('exit', (code, signal) => {
+      if (!stopping) {
+        console.error(`sluice: ${name} exited (${signal ?? code}); stopping the rest`);
+        exitCode = code || 1;
+        stopAll('SIGTERM');
+      }
+      if (--left === 0) process.exit(exitCode);
+    });
+  }
+}
+
+const jest = () =>
+  run(process.execPath, ['--experimental-vm-modules', '--no-warnings=ExperimentalWarning', path.join(root, 'node_modules/jest/bin/jest.js'), ...args], {
+    env: { ...process.env, NODE_ENV: 'test' },
+  });
+
+const commands = {
+  install: () => ensureInstalled(),
+  build: () => (ensureInstalled(), tsc()),
+  migrate: () => (ensureInstalled(), tsc(), node('apps/cli/dist/migrate.js')),
+  api: () => (ensureInstalled(), tsc(), node('apps/api/dist/main.js')),
+  worker: () => (ensureInstalled(), tsc(), node('apps/worker/dist/main.js')),
+  start: () => (ensureInstalled(), tsc(), node('apps/cli/dist/migrate.js'), supervise()),
+  test: () => (ensureInstalled(), tsc(), jest()),
+  typecheck: () => (ensureInstalled(), tsc(), run(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.test.json'])),
+  lint: () => (ensureInstalled(), run(process.execPath, [path.join(root, 'node_modules/eslint/bin/eslint.js'), '.', '--max-warnings=0'])),
+  bench: () => (ensureInstalled(), tsc(), node('bench/run.mjs', args)),
+};
+
+const action = commands[command];
+if (action === undefined) {
+  console.error(`sluice: unknown command "${command}"; one of ${Object.keys(commands).join(', ')}`);
+  process.exit(2);
+}
+action();
