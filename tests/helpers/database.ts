@@ -1,17 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 
-const TEMPLATE_DB = 'sluice_test_template';
-
 /** A fresh, migrated database of its own for one test file, cloned from the template. */
 export async function createTestDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
   const base = process.env.TEST_DATABASE_URL;
-  if (base === undefined) throw new Error('TEST_DATABASE_URL is not set: run the tests through jest (globalSetup)');
+  const template = process.env.SLUICE_TEST_TEMPLATE;
+  if (base === undefined || template === undefined) throw new Error('run the tests through jest: its globalSetup prepares the databases');
   const name = `sluice_test_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: base });
   await admin.connect();
   try {
-    await admin.query(`CREATE DATABASE ${name} TEMPLATE ${TEMPLATE_DB}`);
+    await admin.query(`CREATE DATABASE ${name} TEMPLATE ${template}`);
   } finally {
     await admin.end();
   }

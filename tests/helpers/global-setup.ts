@@ -2,7 +2,6 @@ import { createDatabase, migrateToLatest } from '@sluice/db';
 import { existsSync } from 'node:fs';
 import pg from 'pg';
 
-export const TEMPLATE_DB = 'sluice_test_template';
 
 declare global {
   var __SLUICE_CONTAINERS__: Array<{ stop(): Promise<unknown> }> | undefined;
@@ -36,20 +35,23 @@ export default async function globalSetup(): Promise<void> {
   process.env.TEST_DATABASE_URL ??= 'postgres://postgres@127.0.0.1:5432/postgres';
   process.env.TEST_REDIS_URL ??= 'redis://127.0.0.1:6379';
 
+  // One template per run, so that runs side by side never drop each other's.
+  const template = `sluice_test_template_${process.pid}`;
+  process.env.SLUICE_TEST_TEMPLATE = template;
   const admin = new pg.Client({ connectionString: process.env.TEST_DATABASE_URL });
   await admin.connect();
   try {
-    await admin.query(`DROP DATABASE IF EXISTS ${TEMPLATE_DB} WITH (FORCE)`);
-    await admin.query(`CREATE DATABASE ${TEMPLATE_DB}`);
+    await admin.query(`DROP DATABASE IF EXISTS ${template} WITH (FORCE)`);
+    await admin.query(`CREATE DATABASE ${template}`);
   } finally {
     await admin.end();
   }
   const url = new URL(process.env.TEST_DATABASE_URL);
-  url.pathname = `/${TEMPLATE_DB}`;
-  const template = createDatabase({ url: url.toString(), poolMax: 1 });
+  url.pathname = `/${template}`;
+  const database = createDatabase({ url: url.toString(), poolMax: 1 });
   try {
-    await migrateToLatest(template.db);
+    await migrateToLatest(database.db);
   } finally {
-    await template.close();
+    await database.close();
   }
 }
