@@ -57,7 +57,9 @@ function deepFreeze<T extends object>(value: T): Readonly<T> {
  * bad variable. Call it once, in `main`; nothing else reads `process.env`.
  */
 export function loadConfig(env: Record<string, string | undefined>): Config {
-  const parsed = schema.safeParse(env);
+  // An empty variable (PORT=) means "not set", not zero.
+  const set = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = schema.safeParse(set);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
     throw new Error(`Invalid configuration: ${problems}`);

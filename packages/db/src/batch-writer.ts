@@ -1,9 +1,9 @@
 import { AppError } from '@sluice/errors';
-import type { Batch } from '@sluice/pipeline';
+import type { Batch, ValidRow } from '@sluice/pipeline';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 
 export interface BatchOutcome {
   rows: number;
@@ -21,24 +21,33 @@ export interface JobRef {
 }
 
 const STAGING = `CREATE TEMP TABLE IF NOT EXISTS sluice_staging (
-  row_number bigint NOT NULL, key_hash bytea NOT NULL, content_hash bytea NOT NULL, data jsonb NOT NULL
+  key_hash bytea NOT NULL, content_hash bytea NOT NULL, data jsonb NOT NULL
 ) ON COMMIT DELETE ROWS`;
 
-// The later row of an identity wins (DISTINCT ON keeps the highest row number). Rows go in
-// key order, so two jobs upserting overlapping keys lock them in the same order and cannot
-// deadlock. An unchanged content hash leaves the row alone (no dead tuple, no WAL);
-// RETURNING sees only rows written, and xmax = 0 tells an insert from an update.
+// Rows go in key order, so two jobs upserting overlapping keys lock them in the same order
+// and cannot deadlock. An unchanged content hash leaves the row alone; RETURNING sees only
+// rows written, and xmax = 0 tells an insert from an update.
 const UPSERT = `WITH written AS (
   INSERT INTO records AS r (tenant_id, dataset_id, key_hash, content_hash, data, first_job_id, last_job_id)
-  SELECT DISTINCT ON (key_hash) $1::uuid, $2::uuid, key_hash, content_hash, data, $3::uuid, $3::uuid
+  SELECT $1::uuid, $2::uuid, key_hash, content_hash, data, $3::uuid, $3::uuid
   FROM sluice_staging
-  ORDER BY key_hash, row_number DESC
+  ORDER BY key_hash
   ON CONFLICT (tenant_id, dataset_id, key_hash) DO UPDATE
     SET content_hash = excluded.content_hash, data = excluded.data, last_job_id = excluded.last_job_id, updated_at = now()
     WHERE r.content_hash <> excluded.content_hash
   RETURNING (xmax = 0) AS inserted
 )
 SELECT count(*) FILTER (WHERE inserted)::int AS inserted, count(*) FILTER (WHERE NOT inserted)::int AS updated FROM written`;
+
+// One index lookup per key, as a correlated subquery: as a join, PostgreSQL sees the array's
+// true length and prefers hashing the whole records table. Keys come sorted, so the
+// lookups walk the index in order.
+const PROBE = `SELECT k, c FROM (
+  SELECT encode(p.key_hash, 'hex') AS k,
+    (SELECT encode(r.content_hash, 'hex') FROM records r
+     WHERE r.tenant_id = $1 AND r.dataset_id = $2 AND r.key_hash = p.key_hash) AS c
+  FROM unnest($3::bytea[]) AS p (key_hash)
+) found WHERE c IS NOT NULL`;
 
 const INSERT_ERRORS = `INSERT INTO validation_errors (tenant_id, job_id, row_number, line, line_end, raw, "values", errors)
 SELECT $1::uuid, $2::uuid, * FROM unnest($3::bigint[], $4::bigint[], $5::bigint[], $6::text[], $7::jsonb[], $8::jsonb[])`;
@@ -57,11 +66,11 @@ const noNul = (text: string) => (text.includes('\0') ? text.replaceAll('\0', '\u
 const jsonNoNul = (value: unknown) => JSON.stringify(value).replaceAll('\\u0000', '\\ufffd');
 
 /** COPY text format: a backslash in the data must be doubled; JSON has no raw tab or newline. */
-function* copyLines(batch: Batch): Generator<string> {
+function* copyLines(rows: Iterable<ValidRow>): Generator<string> {
   let out = '';
-  for (const r of batch.valid) {
+  for (const r of rows) {
     const data = r.json.includes('\\') ? r.json.replaceAll('\\', '\\\\') : r.json;
-    out += `${r.row}\t\\\\x${r.keyHash}\t\\\\x${r.contentHash}\t${data}\n`;
+    out += `\\\\x${r.keyHash}\t\\\\x${r.contentHash}\t${data}\n`;
     if (out.length > 1 << 16) {
       yield out;
       out = '';
@@ -70,85 +79,194 @@ function* copyLines(batch: Batch): Generator<string> {
   if (out.length > 0) yield out;
 }
 
+/** One row per identity, the later row of the batch winning (contract 1). */
+function fold(rows: ValidRow[]): Map<string, ValidRow> {
+  const byKey = new Map<string, ValidRow>();
+  for (const r of rows) byKey.set(r.keyHash, r);
+  return byKey;
+}
+
 const staged = new WeakSet<pg.PoolClient>();
 
 /**
- * Commits one batch: its records, its rejected rows and the job's checkpoint and counters,
- * in one transaction (contract 2: exactly-once effect).
+ * Commits a job's batches: each batch's records, rejected rows and the job's checkpoint and
+ * counters in one transaction (contract 2: exactly-once effect).
  *
- * Design: the job row is locked first and its checkpoint must equal `expectedCheckpoint`,
- * the end of the previous batch this run committed. A second worker running the same job
- * (after a lost lock) blocks on that lock, then finds the checkpoint moved and stops with
- * `job_superseded` before writing anything; a cancelled job stops with `job_cancelled`.
- * Valid rows are COPYed into a session-local staging table and merged into `records` by one
- * INSERT … SELECT … ON CONFLICT.
+ * Design notes:
+ * - Fencing. Each transaction locks the job row and requires its checkpoint to equal the end
+ *   of the batch before it. A second run of the same job (after a lost lock) blocks on that
+ *   lock, then finds the checkpoint moved and stops with `job_superseded` before writing;
+ *   a cancelled job stops with `job_cancelled`.
+ * - Pipelining. Up to two batches are in flight on two connections: batch N folds, probes and
+ *   COPYs into its own session's staging table while batch N-1 upserts. N asks for the
+ *   job-row lock only once N-1 holds it, so the lock hands the batches over in file order.
+ *   If N-1 fails, N finds the checkpoint unmoved and rolls back.
+ * - Unchanged rows. When the dataset already had records, a batch first asks which of its
+ *   (key, content) pairs are stored as they are and skips them: no COPY, no row lock, no WAL.
+ *   Keys of the batch still in flight are never skipped, so a later row in the file always
+ *   wins. The probe only ever skips rows whose exact content is already stored.
+ * - Durability. Batches commit with `synchronous_commit = off`. A crash of PostgreSQL can
+ *   lose the last few commits, but a batch and its checkpoint are lost together, so the job
+ *   resumes from a checkpoint that matches the rows; completing the job commits synchronously
+ *   and so makes every batch before it durable.
  */
-export async function commitBatch(pool: pg.Pool, job: JobRef, batch: Batch, expectedCheckpoint: number, bytesRead: number): Promise<BatchOutcome> {
-  const client = await pool.connect();
-  let healthy = true;
-  try {
-    if (!staged.has(client)) {
-      await client.query(STAGING);
-      staged.add(client);
-    }
-    await client.query('BEGIN');
-    const locked = await client.query<{ status: string; checkpoint: number }>(LOCK_JOB, [job.id, job.tenantId]);
-    const state = locked.rows[0];
-    if (state === undefined || state.status !== 'processing') {
-      throw new AppError('job_cancelled', `job ${job.id} is ${state?.status ?? 'gone'}; stopping at the batch boundary`);
-    }
-    if (Number(state.checkpoint) !== expectedCheckpoint) {
-      throw new AppError('job_superseded', `job ${job.id} was advanced to row ${state.checkpoint} by another run`);
-    }
-    let inserted = 0;
-    let updated = 0;
-    if (batch.valid.length > 0) {
-      await pipeline(Readable.from(copyLines(batch)), client.query(copyFrom('COPY sluice_staging (row_number, key_hash, content_hash, data) FROM STDIN')));
-      const result = await client.query<{ inserted: number; updated: number }>(UPSERT, [job.tenantId, job.datasetId, job.id]);
-      inserted = result.rows[0]?.inserted ?? 0;
-      updated = result.rows[0]?.updated ?? 0;
-    }
-    if (batch.rejected.length > 0) {
-      const r = batch.rejected;
-      await client.query(INSERT_ERRORS, [
-        job.tenantId,
-        job.id,
-        r.map((x) => x.row),
-        r.map((x) => x.line),
-        r.map((x) => x.lineEnd),
-        r.map((x) => noNul(x.raw)),
-        r.map((x) => jsonNoNul(x.values)),
-        r.map((x) => jsonNoNul(x.errors)),
-      ]);
-    }
-    const outcome: BatchOutcome = {
-      rows: batch.rows,
-      valid: batch.valid.length,
-      invalid: batch.rejected.length,
-      inserted,
-      updated,
-      unchanged: batch.valid.length - inserted - updated,
-    };
-    await client.query(ADVANCE_JOB, [
-      job.id,
-      job.tenantId,
-      batch.lastRow,
-      bytesRead,
-      outcome.rows,
-      outcome.valid,
-      outcome.invalid,
-      outcome.inserted,
-      outcome.updated,
-      outcome.unchanged,
-    ]);
-    await client.query('COMMIT');
-    return outcome;
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => {
-      healthy = false;
-    });
-    throw error;
-  } finally {
-    client.release(healthy ? undefined : true);
+export class BatchWriter {
+  private readonly inFlight: Array<Promise<BatchOutcome>> = [];
+  private checkpoint: number;
+  /** Settles once the latest batch holds the job-row lock (or gave up before taking it). */
+  private lastLocked: Promise<void> = Promise.resolve();
+  private previousKeys: ReadonlySet<string> = new Set();
+  private failure: { error: unknown } | undefined;
+  private readonly probeUnchanged: boolean;
+  private readonly onCommitted: ((outcome: BatchOutcome, batch: Batch) => void) | undefined;
+
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly job: JobRef,
+    options: { checkpoint: number; probeUnchanged: boolean; onCommitted?: (outcome: BatchOutcome, batch: Batch) => void },
+  ) {
+    this.checkpoint = options.checkpoint;
+    this.probeUnchanged = options.probeUnchanged;
+    this.onCommitted = options.onCommitted;
   }
+
+  /** Starts committing `batch`; waits while two are already in flight. Throws the first failure. */
+  async write(batch: Batch, bytesRead: number): Promise<void> {
+    if (this.inFlight.length >= 2) await this.settleOldest();
+    const expected = this.checkpoint;
+    const keysInFlight = this.previousKeys;
+    const rows = fold(batch.valid);
+    this.checkpoint = batch.lastRow;
+    this.previousKeys = new Set(rows.keys());
+    const previousLocked = this.lastLocked;
+    let locked!: () => void;
+    this.lastLocked = new Promise<void>((resolve) => (locked = resolve));
+    const order = { after: previousLocked, locked };
+    const commit = this.commit(batch, rows, expected, keysInFlight, bytesRead, order).then((outcome) => {
+      this.onCommitted?.(outcome, batch);
+      return outcome;
+    });
+    commit.catch(() => undefined); // observed by settleOldest
+    this.inFlight.push(commit);
+  }
+
+  /** Waits for every batch in flight. Throws the first failure. */
+  async flush(): Promise<void> {
+    while (this.inFlight.length > 0) await this.settleOldest();
+  }
+
+  private async settleOldest(): Promise<void> {
+    const oldest = this.inFlight.shift();
+    try {
+      await oldest;
+    } catch (error) {
+      this.failure ??= { error };
+      // Later batches fail their fence once this one rolled back; wait for them to let go.
+      await Promise.allSettled(this.inFlight.splice(0));
+    }
+    if (this.failure !== undefined) throw this.failure.error;
+  }
+
+  private async commit(
+    batch: Batch,
+    rows: Map<string, ValidRow>,
+    expected: number,
+    keysInFlight: ReadonlySet<string>,
+    bytesRead: number,
+    order: { after: Promise<void>; locked: () => void },
+  ): Promise<BatchOutcome> {
+    const { job } = this;
+    const client = await this.pool.connect();
+    let healthy = true;
+    try {
+      if (!staged.has(client)) {
+        await client.query(STAGING);
+        staged.add(client);
+      }
+      await client.query('BEGIN; SET LOCAL synchronous_commit TO OFF');
+      if (this.probeUnchanged && rows.size > 0) {
+        const keys = [...rows.keys()].sort().map((k) => `\\x${k}`);
+        const stored = await client.query<{ k: string; c: string }>(PROBE, [job.tenantId, job.datasetId, keys]);
+        for (const { k, c } of stored.rows) {
+          if (rows.get(k)?.contentHash === c && !keysInFlight.has(k)) {
+            rows.delete(k);
+          }
+        }
+      }
+      if (rows.size > 0) {
+        await pipeline(Readable.from(copyLines(rows.values())), client.query(copyFrom('COPY sluice_staging (key_hash, content_hash, data) FROM STDIN')));
+      }
+
+      await order.after;
+      const locked = await client.query<{ status: string; checkpoint: number }>(LOCK_JOB, [job.id, job.tenantId]);
+      order.locked();
+      const state = locked.rows[0];
+      if (state === undefined || state.status !== 'processing') {
+        throw new AppError('job_cancelled', `job ${job.id} is ${state?.status ?? 'gone'}; stopping at the batch boundary`);
+      }
+      if (Number(state.checkpoint) !== expected) {
+        throw new AppError('job_superseded', `job ${job.id} is at row ${state.checkpoint}, this run expected ${expected}`);
+      }
+
+      let inserted = 0;
+      let updated = 0;
+      if (rows.size > 0) {
+        const result = await client.query<{ inserted: number; updated: number }>(UPSERT, [job.tenantId, job.datasetId, job.id]);
+        inserted = result.rows[0]?.inserted ?? 0;
+        updated = result.rows[0]?.updated ?? 0;
+      }
+      if (batch.rejected.length > 0) {
+        const r = batch.rejected;
+        await client.query(INSERT_ERRORS, [
+          job.tenantId,
+          job.id,
+          r.map((x) => x.row),
+          r.map((x) => x.line),
+          r.map((x) => x.lineEnd),
+          r.map((x) => noNul(x.raw)),
+          r.map((x) => jsonNoNul(x.values)),
+          r.map((x) => jsonNoNul(x.errors)),
+        ]);
+      }
+      const outcome: BatchOutcome = {
+        rows: batch.rows,
+        valid: batch.valid.length,
+        invalid: batch.rejected.length,
+        inserted,
+        updated,
+        unchanged: batch.valid.length - inserted - updated,
+      };
+      await client.query(ADVANCE_JOB, [
+        job.id,
+        job.tenantId,
+        batch.lastRow,
+        bytesRead,
+        outcome.rows,
+        outcome.valid,
+        outcome.invalid,
+        outcome.inserted,
+        outcome.updated,
+        outcome.unchanged,
+      ]);
+      await client.query('COMMIT');
+      return outcome;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {
+        healthy = false;
+      });
+      throw error;
+    } finally {
+      order.locked();
+      client.release(healthy ? undefined : true);
+    }
+  }
+}
+
+/** Whether the dataset holds any record yet: a first load need not look for unchanged rows. */
+export async function datasetHasRecords(pool: pg.Pool, tenantId: string, datasetId: string): Promise<boolean> {
+  const { rows } = await pool.query<{ found: boolean }>(
+    'SELECT EXISTS (SELECT 1 FROM records WHERE tenant_id = $1 AND dataset_id = $2) AS found',
+    [tenantId, datasetId],
+  );
+  return rows[0]?.found === true;
 }

@@ -22,7 +22,7 @@ export function createDatabase(options: { url: string; poolMax?: number; applica
     application_name: options.applicationName ?? 'sluice',
     connectionTimeoutMillis: 10_000,
     idleTimeoutMillis: 30_000,
-    types: { getTypeParser: ((oid: number, format?: 'text' | 'binary') => (oid === INT8 ? Number : pg.types.getTypeParser(oid, format))) as typeof pg.types.getTypeParser },
+    types: { getTypeParser: ((oid: number, format?: 'text' | 'binary'): unknown => (oid === INT8 ? Number : pg.types.getTypeParser(oid, format))) as typeof pg.types.getTypeParser },
   });
   // An idle client that loses its connection emits here; without a listener the process dies.
   pool.on('error', () => undefined);

@@ -15,4 +15,4 @@ export {
 } from './jobs.repository.js';
 export { findRecord, listRecords, type RecordView } from './records.repository.js';
 export { listValidationErrors } from './validation-errors.repository.js';
-export { commitBatch, type BatchOutcome, type JobRef } from './batch-writer.js';
+export { BatchWriter, datasetHasRecords, type BatchOutcome, type JobRef } from './batch-writer.js';

@@ -1,5 +1,4 @@
 import { AppError } from '@sluice/errors';
-import type { Logger } from '@sluice/logging';
 import { INGEST_QUEUE, ingestPayloadSchema, type IngestPayload } from '@sluice/queue';
 import { DelayedError, UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import { runIngestJob, type IngestDeps } from './run-ingest-job.js';

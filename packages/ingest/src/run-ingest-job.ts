@@ -1,4 +1,4 @@
-import { commitBatch, completeJob, failJob, findDatasetById, saveJobColumns, startJob, type DB, type JobErrorInfo } from '@sluice/db';
+import { BatchWriter, completeJob, datasetHasRecords, failJob, findDatasetById, saveJobColumns, startJob, type DB, type JobErrorInfo } from '@sluice/db';
 import { AppError, isAppError, isTransient } from '@sluice/errors';
 import type { Logger } from '@sluice/logging';
 import {
@@ -68,7 +68,7 @@ function errorInfo(error: unknown): JobErrorInfo {
  * Runs one ingestion job from its checkpoint to the end of its file.
  *
  * Design: the job row is the source of truth. Each batch commits records, rejected rows and
- * the new checkpoint together (see `commitBatch`), so a run that dies at any point is
+ * the new checkpoint together (see `BatchWriter`), so a run that dies at any point is
  * resumed by the next one from the last committed row, and counts come out as if it had
  * never stopped. Bad data fails the job at once; a transient fault is rethrown for the
  * queue to retry, and marks the job failed only on its last attempt.
@@ -102,15 +102,27 @@ export async function runIngestJob(deps: IngestDeps, payload: IngestPayload, opt
     );
     const batches = prefetch(batchRows(prepareRows(rows, spec, { skipThrough: resumedAt }, ctx), deps.batch));
 
-    const ref = { id: jobId, tenantId, datasetId: dataset.id };
     let checkpoint = resumedAt;
-    for await (const batch of batches) {
-      const outcome = await commitBatch(pool, ref, batch, checkpoint, read.bytes);
-      checkpoint = batch.lastRow;
-      options.onProgress?.(size > 0 ? Math.min(read.bytes / size, 1) : 0);
-      log.debug('batch committed', { lastRow: batch.lastRow, ...outcome });
-      if (options.signal.aborted) break;
+    const writer = new BatchWriter(pool, { id: jobId, tenantId, datasetId: dataset.id }, {
+      checkpoint: resumedAt,
+      probeUnchanged: await datasetHasRecords(pool, tenantId, dataset.id),
+      onCommitted: (outcome, batch) => {
+        checkpoint = batch.lastRow;
+        options.onProgress?.(size > 0 ? Math.min(read.bytes / size, 1) : 0);
+        log.debug('batch committed', { lastRow: batch.lastRow, ...outcome });
+      },
+    });
+    try {
+      for await (const batch of batches) {
+        await writer.write(batch, read.bytes);
+        if (options.signal.aborted) break;
+      }
+    } catch (error) {
+      // Rows read before the input broke still land; then the error decides the job's fate.
+      await writer.flush().catch(() => undefined);
+      throw error;
     }
+    await writer.flush();
     if (options.signal.aborted) {
       log.info('job interrupted by shutdown; it resumes from its checkpoint', { checkpoint });
       return 'interrupted';

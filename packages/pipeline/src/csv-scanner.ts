@@ -81,15 +81,17 @@ export class CsvScanner {
     this.pending = i >= n ? '' : s.slice(i);
   }
 
+  /** Decides the line-end style from the first line break that is not inside quotes. */
   private detectLineEnds(s: string, from: number, final: boolean): void {
-    const cr = s.indexOf('\r', from);
-    const lf = s.indexOf('\n', from);
-    if (cr === -1 && lf === -1) return;
-    if (cr !== -1 && (lf === -1 || cr < lf)) {
-      if (cr + 1 === s.length && !final) return; // CR at the end of a chunk: CRLF or not, unknown yet
-      this.crOnly = s.charCodeAt(cr + 1) !== LF;
-    } else {
-      this.crOnly = false;
+    let quotes = 0;
+    for (let i = from; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (c === QUOTE) quotes++;
+      else if ((c === CR || c === LF) && quotes % 2 === 0) {
+        if (c === LF) this.crOnly = false;
+        else if (i + 1 < s.length || final) this.crOnly = s.charCodeAt(i + 1) !== LF;
+        return; // a CR ending the chunk: CRLF or not is unknown until the next one
+      }
     }
   }
 

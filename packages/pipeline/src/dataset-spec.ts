@@ -4,10 +4,15 @@ export const FIELD_TYPES = ['string', 'integer', 'number', 'boolean', 'date', 'd
 export type FieldType = (typeof FIELD_TYPES)[number];
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+// Names that mean something to every JavaScript object; as field names they invite trouble.
+const RESERVED = new Set(['__proto__', 'constructor', 'prototype']);
 
 const fieldSchema = z
   .object({
-    name: z.string().regex(NAME, 'must start with a letter or _ and contain only letters, digits and _ (at most 63)'),
+    name: z
+      .string()
+      .regex(NAME, 'must start with a letter or _ and contain only letters, digits and _ (at most 63)')
+      .refine((name) => !RESERVED.has(name), 'is a reserved name'),
     type: z.enum(FIELD_TYPES),
     required: z.boolean().default(false),
     aliases: z.array(z.string().trim().min(1).max(200)).max(20).default([]),

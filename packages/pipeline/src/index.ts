@@ -8,7 +8,7 @@ export { FORMATS, isFormat, parseRows, resolveFormat, type Format, type ParseOpt
 export { ColumnMapper } from './map.js';
 export { buildRowValidator, type RowResult } from './validate.js';
 export * from './normalize.js';
-export { canonicalJson, sha256Hex } from './hash.js';
+export { sha256Hex } from './hash.js';
 export { createRowPreparer, prepareRows } from './prepare.js';
 export { batchRows, type Batch, type BatchLimits } from './batch.js';
 export { prefetch } from './prefetch.js';

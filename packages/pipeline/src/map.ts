@@ -52,9 +52,9 @@ export class ColumnMapper {
 
   fromObject(values: Record<string, unknown>): Record<string, unknown> {
     const out: Record<string, unknown> = {};
-    for (const key in values) {
+    for (const key of Object.keys(values)) {
       const field = this.fieldFor(key);
-      if (field !== null && !(field in out)) out[field] = values[key];
+      if (field !== null && !Object.hasOwn(out, field)) out[field] = values[key];
     }
     return out;
   }

@@ -90,6 +90,7 @@ export function normalizeDatetime(value: unknown): string | undefined {
     offsetMinutes = (zone[0] === '-' ? -1 : 1) * (oh * 60 + om);
   }
   const ms = Math.round(Number(`0.${frac}`) * 1000);
-  const epoch = Date.UTC(y, mo - 1, d, h, mi, s, ms) - offsetMinutes * 60_000;
-  return new Date(epoch).toISOString();
+  const instant = new Date(Date.UTC(2000, mo - 1, d, h, mi, s, ms) - offsetMinutes * 60_000);
+  instant.setUTCFullYear(instant.getUTCFullYear() - 2000 + y); // Date.UTC reads years 0-99 as 1900-1999
+  return instant.toISOString();
 }

@@ -38,14 +38,23 @@ export async function* parseCsv(text: AsyncIterable<string>, options: CsvParseOp
     return { columns, rows };
   };
 
-  for await (const chunk of text) {
-    ctx.signal?.throwIfAborted();
-    scanner.push(chunk, records);
+  // Records the scanner found before it threw still come out, then the error.
+  function* scanned(scan: () => void): Generator<RowChunk> {
+    let failure: { error: unknown } | undefined;
+    try {
+      scan();
+    } catch (error) {
+      failure = { error };
+    }
     const out = toChunk();
     if (out !== undefined && out.rows.length > 0) yield out;
+    if (failure !== undefined) throw failure.error;
   }
-  scanner.end(records);
-  const out = toChunk();
-  if (out !== undefined && out.rows.length > 0) yield out;
+
+  for await (const chunk of text) {
+    ctx.signal?.throwIfAborted();
+    yield* scanned(() => scanner.push(chunk, records));
+  }
+  yield* scanned(() => scanner.end(records));
   if (columns === null) throw new AppError('parse_error', 'the file has no header row', { details: { line: 1 } });
 }

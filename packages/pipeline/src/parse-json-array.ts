@@ -161,13 +161,22 @@ class JsonArrayScanner {
 /** JSON array text → rows, one per element. */
 export async function* parseJsonArray(text: AsyncIterable<string>, ctx: StepContext = {}): AsyncGenerator<RowChunk> {
   const scanner = new JsonArrayScanner();
+  // Elements the scanner found before it threw still come out, then the error.
+  function* scanned(scan: (rows: SourceRow[]) => void): Generator<RowChunk> {
+    const rows: SourceRow[] = [];
+    let failure: { error: unknown } | undefined;
+    try {
+      scan(rows);
+    } catch (error) {
+      failure = { error };
+    }
+    if (rows.length > 0) yield { columns: null, rows };
+    if (failure !== undefined) throw failure.error;
+  }
+
   for await (const chunk of text) {
     ctx.signal?.throwIfAborted();
-    const rows: SourceRow[] = [];
-    scanner.push(chunk, rows);
-    if (rows.length > 0) yield { columns: null, rows };
+    yield* scanned((rows) => scanner.push(chunk, rows));
   }
-  const rows: SourceRow[] = [];
-  scanner.end(rows);
-  if (rows.length > 0) yield { columns: null, rows };
+  yield* scanned((rows) => scanner.end(rows));
 }

@@ -92,8 +92,13 @@ export function buildRowValidator(spec: Pick<DatasetSpec, 'fields'>): (input: Re
   // Issues come in the dataset's field order; data keys go in sorted order.
   const schema = z.object(Object.fromEntries(spec.fields.map((f) => [f.name, fieldSchema(f)])));
   const names = spec.fields.map((f) => f.name).sort();
+  const fieldNames = spec.fields.map((f) => f.name);
   return (input) => {
-    const result = schema.safeParse(input);
+    // zod 4 rejects an absent key before a field's own schema runs; give every field its key
+    // so that "absent" is decided here: required → "is required", optional → left out.
+    const full: Record<string, unknown> = {};
+    for (const name of fieldNames) full[name] = Object.hasOwn(input, name) ? input[name] : undefined;
+    const result = schema.safeParse(full);
     if (!result.success) {
       return { ok: false, errors: result.error.issues.map((i) => ({ field: String(i.path[0] ?? '') || null, message: i.message })) };
     }

@@ -1,5 +1,5 @@
 import { ERROR_CODES, isAppError, type ErrorCode } from '@sluice/errors';
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifySchemaValidationError } from 'fastify';
 import fp from 'fastify-plugin';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 
@@ -34,7 +34,9 @@ export const errorsPlugin = fp(
         return reply.status(error.status).send(errorBody(error.code, error.message, error.details));
       }
       if (hasZodFastifySchemaValidationErrors(error)) {
-        const details = error.validation.map((v) => ({
+        // Typed here: the library types its issues through 'fastify/types/schema', which NodeNext
+        // resolution cannot reach (fastify has no "exports"), so they would be `any`.
+        const details = error.validation.map((v: FastifySchemaValidationError) => ({
           path: [v.instancePath.slice(1).replaceAll('/', '.'), (v.params.issue as { path?: unknown[] }).path?.join('.')].filter(Boolean).join('.') || (error.validationContext ?? ''),
           message: v.message,
         }));

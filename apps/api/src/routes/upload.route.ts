@@ -24,6 +24,7 @@ function cleanFileName(name: string | undefined): string | null {
   if (name === undefined || name === '') return null;
   // Kept only as metadata, never as a path: the last path segment, without control characters.
   const base = name.split(/[\\/]/).at(-1) ?? '';
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point
   const printable = base.replace(/[\u0000-\u001f\u007f]/g, '');
   return printable.slice(0, MAX_FILE_NAME) || null;
 }
