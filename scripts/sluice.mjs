@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { PROCESSES } from './processes.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const pnpmVersion = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')).packageManager.split('@')[1];
@@ -35,13 +36,14 @@ function ensureInstalled() {
 
 const tsc = () => run(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-b', ...args.filter((a) => a === '--verbose')]);
 const node = (script, extra = []) => run(process.execPath, ['--enable-source-maps', path.join(root, script), ...extra]);
+const serve = (name) => run(process.execPath, [...PROCESSES[name].nodeArgs, path.join(root, PROCESSES[name].script)]);
 
 function supervise() {
   // API and worker in the foreground; Ctrl-C (or SIGTERM) stops both, each shutting down cleanly.
-  const children = [
-    ['api', 'apps/api/dist/main.js'],
-    ['worker', 'apps/worker/dist/main.js'],
-  ].map(([name, script]) => ({ name, proc: spawn(process.execPath, ['--enable-source-maps', path.join(root, script)], { cwd: root, stdio: 'inherit' }) }));
+  const children = Object.entries(PROCESSES).map(([name, { script, nodeArgs }]) => ({
+    name,
+    proc: spawn(process.execPath, [...nodeArgs, path.join(root, script)], { cwd: root, stdio: 'inherit' }),
+  }));
   let exitCode = 0;
   let stopping = false;
   const stopAll = (signal) => {
@@ -71,8 +73,8 @@ const commands = {
   install: () => ensureInstalled(),
   build: () => (ensureInstalled(), tsc()),
   migrate: () => (ensureInstalled(), tsc(), node('apps/cli/dist/migrate.js')),
-  api: () => (ensureInstalled(), tsc(), node('apps/api/dist/main.js')),
-  worker: () => (ensureInstalled(), tsc(), node('apps/worker/dist/main.js')),
+  api: () => (ensureInstalled(), tsc(), serve('api')),
+  worker: () => (ensureInstalled(), tsc(), serve('worker')),
   start: () => (ensureInstalled(), tsc(), node('apps/cli/dist/migrate.js'), supervise()),
   test: () => (ensureInstalled(), tsc(), jest()),
   typecheck: () => (ensureInstalled(), tsc(), run(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.test.json'])),

@@ -3,7 +3,7 @@ import type { Config } from '@sluice/config';
 import { toFastifyLogger } from '@sluice/logging';
 import type { RetryPolicy } from '@sluice/queue';
 import type { Deps } from '@sluice/runtime';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { randomUUID } from 'node:crypto';
 import { errorsPlugin } from './plugins/errors.plugin.js';
@@ -30,7 +30,7 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: toFastifyLogger(deps.logger),
-    disableRequestLogging: !deps.config.http.logRequests,
+    logController: new LogController({ disableRequestLogging: !deps.config.http.logRequests }),
     requestIdHeader: false,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];

@@ -65,12 +65,15 @@ WHERE id = $1 AND tenant_id = $2`;
 const noNul = (text: string) => (text.includes('\0') ? text.replaceAll('\0', '\uFFFD') : text);
 const jsonNoNul = (value: unknown) => JSON.stringify(value).replaceAll('\\u0000', '\\ufffd');
 
-/** COPY text format: a backslash in the data must be doubled; JSON has no raw tab or newline. */
-function* copyLines(rows: Iterable<ValidRow>): Generator<string> {
+/**
+ * COPY text format, one row a line: `prefix`, key hash, content hash, data, `suffix`. A
+ * backslash in the data must be doubled; JSON has no raw tab or newline.
+ */
+function* copyLines(rows: Iterable<ValidRow>, prefix: string, suffix: string): Generator<string> {
   let out = '';
   for (const r of rows) {
     const data = r.json.includes('\\') ? r.json.replaceAll('\\', '\\\\') : r.json;
-    out += `\\\\x${r.keyHash}\t\\\\x${r.contentHash}\t${data}\n`;
+    out += `${prefix}\\\\x${r.keyHash}\t\\\\x${r.contentHash}\t${data}${suffix}`;
     if (out.length > 1 << 16) {
       yield out;
       out = '';
@@ -78,6 +81,12 @@ function* copyLines(rows: Iterable<ValidRow>): Generator<string> {
   }
   if (out.length > 0) yield out;
 }
+
+const COPY_STAGING = 'COPY sluice_staging (key_hash, content_hash, data) FROM STDIN';
+const COPY_RECORDS = 'COPY records (tenant_id, dataset_id, key_hash, content_hash, data, first_job_id, last_job_id) FROM STDIN';
+
+const byKey = (a: ValidRow, b: ValidRow) => (a.keyHash < b.keyHash ? -1 : a.keyHash > b.keyHash ? 1 : 0);
+const isUniqueViolation = (error: unknown) => (error as { code?: unknown }).code === '23505';
 
 /** One row per identity, the later row of the batch winning (contract 1). */
 function fold(rows: ValidRow[]): Map<string, ValidRow> {
@@ -105,6 +114,11 @@ const staged = new WeakSet<pg.PoolClient>();
  *   (key, content) pairs are stored as they are and skips them: no COPY, no row lock, no WAL.
  *   Keys of the batch still in flight are never skipped, so a later row in the file always
  *   wins. The probe only ever skips rows whose exact content is already stored.
+ * - New rows. When no key of the batch is known to exist (the dataset was empty when the job
+ *   started, or the probe found none), the rows are COPYed straight into `records` in key
+ *   order: no staging, no speculative insertion. A key that exists after all (a concurrent
+ *   job, the same key further up the file) makes the unique index refuse the COPY; the batch
+ *   then rolls back to a savepoint and takes the upsert, and so does the rest of the job.
  * - Durability. Batches commit with `synchronous_commit = off`. A crash of PostgreSQL can
  *   lose the last few commits, but a batch and its checkpoint are lost together, so the job
  *   resumes from a checkpoint that matches the rows; completing the job commits synchronously
@@ -118,6 +132,8 @@ export class BatchWriter {
   private previousKeys: ReadonlySet<string> = new Set();
   private failure: { error: unknown } | undefined;
   private readonly probeUnchanged: boolean;
+  /** Whether new rows may still go straight into `records` (see the design notes). */
+  private direct: boolean;
   private readonly onCommitted: ((outcome: BatchOutcome, batch: Batch) => void) | undefined;
 
   constructor(
@@ -127,6 +143,7 @@ export class BatchWriter {
   ) {
     this.checkpoint = options.checkpoint;
     this.probeUnchanged = options.probeUnchanged;
+    this.direct = true;
     this.onCommitted = options.onCommitted;
   }
 
@@ -184,17 +201,31 @@ export class BatchWriter {
         staged.add(client);
       }
       await client.query('BEGIN; SET LOCAL synchronous_commit TO OFF');
+      let existing = false;
       if (this.probeUnchanged && rows.size > 0) {
         const keys = [...rows.keys()].sort().map((k) => `\\x${k}`);
         const stored = await client.query<{ k: string; c: string }>(PROBE, [job.tenantId, job.datasetId, keys]);
         for (const { k, c } of stored.rows) {
-          if (rows.get(k)?.contentHash === c && !keysInFlight.has(k)) {
-            rows.delete(k);
-          }
+          if (rows.get(k)?.contentHash === c && !keysInFlight.has(k)) rows.delete(k);
+          else existing = true;
         }
       }
-      if (rows.size > 0) {
-        await pipeline(Readable.from(copyLines(rows.values())), client.query(copyFrom('COPY sluice_staging (key_hash, content_hash, data) FROM STDIN')));
+      const sorted = [...rows.values()].sort(byKey);
+      let copied = false;
+      if (sorted.length > 0 && this.direct && !existing) {
+        await client.query('SAVEPOINT direct');
+        try {
+          const fixed = `${job.tenantId}\t${job.datasetId}\t`;
+          await pipeline(Readable.from(copyLines(sorted, fixed, `\t${job.id}\t${job.id}\n`)), client.query(copyFrom(COPY_RECORDS)));
+          copied = true;
+        } catch (error) {
+          if (!isUniqueViolation(error)) throw error;
+          await client.query('ROLLBACK TO SAVEPOINT direct');
+          this.direct = false;
+        }
+      }
+      if (sorted.length > 0 && !copied) {
+        await pipeline(Readable.from(copyLines(sorted, '', '\n')), client.query(copyFrom(COPY_STAGING)));
       }
 
       await order.after;
@@ -208,9 +239,9 @@ export class BatchWriter {
         throw new AppError('job_superseded', `job ${job.id} is at row ${state.checkpoint}, this run expected ${expected}`);
       }
 
-      let inserted = 0;
+      let inserted = copied ? sorted.length : 0;
       let updated = 0;
-      if (rows.size > 0) {
+      if (sorted.length > 0 && !copied) {
         const result = await client.query<{ inserted: number; updated: number }>(UPSERT, [job.tenantId, job.datasetId, job.id]);
         inserted = result.rows[0]?.inserted ?? 0;
         updated = result.rows[0]?.updated ?? 0;
