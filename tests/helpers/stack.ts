@@ -63,7 +63,14 @@ export async function startTestStack(env: Record<string, string> = {}, options: 
     if (worker !== undefined) return;
     worker = createIngestWorker(
       { db: deps.database.db, pool: deps.database.pool, storage: deps.storage, logger, batch: config.batch },
-      { connection: deps.redis, prefix: config.queuePrefix, concurrency: config.worker.concurrency },
+      {
+        connection: deps.redis,
+        prefix: config.queuePrefix,
+        concurrency: config.worker.concurrency,
+        lockMs: config.worker.lockMs,
+        stalledIntervalMs: config.worker.stalledIntervalMs,
+        maxStalled: config.worker.maxStalled,
+      },
     );
     running = worker.worker.run();
     await worker.worker.waitUntilReady();

@@ -3,9 +3,6 @@ import { assertSchemaCurrent } from '@sluice/db';
 import { assertNoEviction, createIngestWorker, reconcileJobs } from '@sluice/ingest';
 import { createDeps } from '@sluice/runtime';
 
-const RECONCILE_EVERY_MS = 30_000;
-const RECONCILE_IDLE_MS = 60_000;
-
 const config = loadConfig(process.env);
 const deps = createDeps(config, 'worker');
 const { logger } = deps;
@@ -16,13 +13,20 @@ try {
   await assertNoEviction(deps.redis);
   const ingest = createIngestWorker(
     { db: deps.database.db, pool: deps.database.pool, storage: deps.storage, logger, batch: config.batch },
-    { connection: deps.redis, prefix: config.queuePrefix, concurrency: config.worker.concurrency },
+    {
+      connection: deps.redis,
+      prefix: config.queuePrefix,
+      concurrency: config.worker.concurrency,
+      lockMs: config.worker.lockMs,
+      stalledIntervalMs: config.worker.stalledIntervalMs,
+      maxStalled: config.worker.maxStalled,
+    },
   );
   const reconcile = () =>
-    reconcileJobs(deps.database.db, deps.queue, retry, logger, RECONCILE_IDLE_MS).catch((error: Error) =>
+    reconcileJobs(deps.database.db, deps.queue, retry, logger, config.worker.reconcileIdleMs).catch((error: Error) =>
       logger.warn('reconciler run failed', { error: error.message }),
     );
-  const reconciler = setInterval(() => void reconcile(), RECONCILE_EVERY_MS);
+  const reconciler = setInterval(() => void reconcile(), config.worker.reconcileIntervalMs);
   void reconcile();
 
   let stopping = false;

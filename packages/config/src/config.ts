@@ -21,6 +21,11 @@ const schema = z.object({
   JOB_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(8),
   JOB_BACKOFF_MS: z.coerce.number().int().min(0).default(2_000),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(25_000),
+  WORKER_LOCK_MS: z.coerce.number().int().min(5_000).default(60_000),
+  WORKER_STALLED_INTERVAL_MS: z.coerce.number().int().min(1_000).default(30_000),
+  WORKER_MAX_STALLED: z.coerce.number().int().min(0).default(5),
+  RECONCILE_INTERVAL_MS: z.coerce.number().int().min(1_000).default(30_000),
+  RECONCILE_IDLE_MS: z.coerce.number().int().min(1_000).default(60_000),
 });
 
 export type Env = z.input<typeof schema>;
@@ -42,6 +47,13 @@ export interface Config {
     readonly attempts: number;
     readonly backoffMs: number;
     readonly shutdownGraceMs: number;
+    /** How long a worker's hold on a job lasts unless renewed (renewed every half of it). */
+    readonly lockMs: number;
+    readonly stalledIntervalMs: number;
+    /** Stalls (a worker died or froze holding the job) tolerated before the job fails. */
+    readonly maxStalled: number;
+    readonly reconcileIntervalMs: number;
+    readonly reconcileIdleMs: number;
   };
 }
 
@@ -81,6 +93,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       attempts: e.JOB_ATTEMPTS,
       backoffMs: e.JOB_BACKOFF_MS,
       shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+      lockMs: e.WORKER_LOCK_MS,
+      stalledIntervalMs: e.WORKER_STALLED_INTERVAL_MS,
+      maxStalled: e.WORKER_MAX_STALLED,
+      reconcileIntervalMs: e.RECONCILE_INTERVAL_MS,
+      reconcileIdleMs: e.RECONCILE_IDLE_MS,
     },
   });
 }

@@ -3,12 +3,14 @@ export { assertSchemaCurrent, ensureDatabase, migrateToLatest } from './migrate.
 export * from './schema.js';
 export { findDatasetById, findDatasetByName, insertDataset, isUniqueViolation, listDatasets } from './datasets.repository.js';
 export {
+  cancelJob,
   completeJob,
   failJob,
   findJob,
   findJobByIdempotencyKey,
   insertJob,
   listJobs,
+  reopenJob,
   saveJobColumns,
   startJob,
   type JobView,

@@ -87,3 +87,33 @@ export async function failJob(db: Kysely<DB>, tenantId: string, id: string, erro
 export async function saveJobColumns(db: Kysely<DB>, tenantId: string, id: string, columns: readonly string[]): Promise<void> {
   await db.updateTable('ingestion_jobs').set({ columns: JSON.stringify(columns) }).where('tenant_id', '=', tenantId).where('id', '=', id).execute();
 }
+
+/**
+ * Cancels a job that is queued or processing. A running worker sees it at its next batch
+ * boundary and stops; what it committed stays. Returns false when the job was not open.
+ */
+export async function cancelJob(db: Kysely<DB>, tenantId: string, id: string): Promise<boolean> {
+  const result = await db
+    .updateTable('ingestion_jobs')
+    .set({ status: 'cancelled', finished_at: sql`now()`, updated_at: sql`now()` })
+    .where('tenant_id', '=', tenantId)
+    .where('id', '=', id)
+    .where('status', 'in', ['queued', 'processing'])
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
+}
+
+/**
+ * Opens a failed or cancelled job again, keeping its checkpoint and counts: the next run
+ * resumes after the last committed row. Returns false when the job was not in such a state.
+ */
+export async function reopenJob(db: Kysely<DB>, tenantId: string, id: string): Promise<boolean> {
+  const result = await db
+    .updateTable('ingestion_jobs')
+    .set({ status: 'queued', error: null, finished_at: null, updated_at: sql`now()` })
+    .where('tenant_id', '=', tenantId)
+    .where('id', '=', id)
+    .where('status', 'in', ['failed', 'cancelled'])
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
+}

@@ -87,3 +87,7 @@ describe('isTransient', () => {
     expect(isTransient(error)).toBe(true);
   });
 });
+
+test.each(['EIO', 'EBUSY', 'EMFILE', 'ENOSPC'])('system error %s is transient, not read as a SQLSTATE', (code) => {
+  expect(isTransient(Object.assign(new Error('x'), { code }))).toBe(true);
+});

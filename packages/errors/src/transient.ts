@@ -4,7 +4,8 @@ import { isAppError } from './app-error.js';
 // 08 connection exception, 40001 serialization failure, 40P01 deadlock, 53 insufficient
 // resources, 57P01-03 admin shutdown / crash shutdown / cannot connect now.
 const TRANSIENT_SQLSTATE = /^(08|53|57P0[123]|40001|40P01)/;
-const TRANSIENT_ERRNO = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'EHOSTUNREACH']);
+const SQLSTATE = /^[0-9A-Z]{5}$/;
+const ERRNO = /^E[A-Z0-9_]+$/;
 
 /**
  * Whether retrying the work that threw `error` can help: a lost connection, a deadlock or a
@@ -16,7 +17,10 @@ export function isTransient(error: unknown): boolean {
   if (typeof error !== 'object' || error === null) return true;
   const code = 'code' in error && typeof error.code === 'string' ? error.code : undefined;
   if (code === undefined) return true;
-  if (TRANSIENT_SQLSTATE.test(code) || TRANSIENT_ERRNO.has(code)) return true;
-  // Any other SQLSTATE (five characters, e.g. 22P02 invalid input) is a property of the data.
-  return !/^[0-9A-Z]{5}$/.test(code);
+  // A system error (ECONNRESET, EIO, EBUSY…) is the machine's, not the data's. No SQLSTATE
+  // class starts with E.
+  if (ERRNO.test(code)) return true;
+  if (TRANSIENT_SQLSTATE.test(code)) return true;
+  // Any other SQLSTATE (e.g. 22P02 invalid input) is a property of the data.
+  return !SQLSTATE.test(code);
 }

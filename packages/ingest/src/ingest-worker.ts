@@ -7,6 +7,9 @@ export interface IngestWorkerOptions {
   connection: ConnectionOptions;
   prefix: string;
   concurrency: number;
+  lockMs: number;
+  stalledIntervalMs: number;
+  maxStalled: number;
 }
 
 export interface IngestWorker {
@@ -54,6 +57,12 @@ export function createIngestWorker(deps: IngestDeps, options: IngestWorkerOption
     connection: options.connection,
     prefix: options.prefix,
     concurrency: options.concurrency,
+    // A job's lock is renewed on a timer, whatever its batches cost; a worker that dies or
+    // freezes loses it after lockDuration, and the job is picked up again at the next stall
+    // check. Resuming from the checkpoint makes a stall harmless, so several are tolerated.
+    lockDuration: options.lockMs,
+    stalledInterval: options.stalledIntervalMs,
+    maxStalledCount: options.maxStalled,
     autorun: false,
   });
   worker.on('error', (error) => log.error('worker error', { error: error.message }));

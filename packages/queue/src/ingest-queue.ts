@@ -37,6 +37,15 @@ export function createIngestQueue(connection: ConnectionOptions, prefix: string)
   return new Queue<IngestPayload>(INGEST_QUEUE, { connection, prefix });
 }
 
+/**
+ * Takes a job off the queue if it waits there (queued, delayed, failed). A job a worker is
+ * running stays: the worker notices a cancellation at its next batch boundary.
+ */
+export async function dequeueIngest(queue: Queue<IngestPayload>, jobId: string): Promise<void> {
+  const state = await queue.getJobState(jobId);
+  if (state !== 'active' && state !== 'unknown') await queue.remove(jobId);
+}
+
 /** Puts a job on the queue; resolves once Redis has it. */
 export async function enqueueIngest(queue: Queue<IngestPayload>, payload: IngestPayload, retry: RetryPolicy): Promise<void> {
   await queue.add('ingest', ingestPayloadSchema.parse(payload), ingestJobOptions(payload, retry));

@@ -1,5 +1,6 @@
-import { findDatasetByName, findJob, listJobs, listValidationErrors } from '@sluice/db';
+import { cancelJob, findDatasetByName, findJob, listJobs, listValidationErrors, reopenJob } from '@sluice/db';
 import { AppError } from '@sluice/errors';
+import { dequeueIngest, enqueueIngest } from '@sluice/queue';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { Readable } from 'node:stream';
@@ -44,6 +45,32 @@ export async function jobRoutes(fastify: FastifyInstance, deps: AppDeps) {
   );
 
   app.get('/jobs/:id', { schema: { params: idParams } }, async (request) => jobView(await jobOr404(request.tenantId, request.params.id)));
+
+  // Stops a queued or running job; a running one stops at its next batch boundary.
+  app.post('/jobs/:id/cancel', { schema: { params: idParams } }, async (request) => {
+    const job = await jobOr404(request.tenantId, request.params.id);
+    if (!(await cancelJob(db, request.tenantId, job.id))) {
+      throw new AppError('conflict', `job ${job.id} is ${job.status}; only queued or processing jobs can be cancelled`);
+    }
+    await dequeueIngest(deps.queue, job.id);
+    return jobView(await jobOr404(request.tenantId, job.id));
+  });
+
+  // Runs a failed or cancelled job again from its checkpoint.
+  app.post('/jobs/:id/retry', { schema: { params: idParams } }, async (request, reply) => {
+    const job = await jobOr404(request.tenantId, request.params.id);
+    if (!(await reopenJob(db, request.tenantId, job.id))) {
+      throw new AppError('conflict', `job ${job.id} is ${job.status}; only failed or cancelled jobs can be retried`);
+    }
+    try {
+      await dequeueIngest(deps.queue, job.id);
+      await enqueueIngest(deps.queue, { jobId: job.id, tenantId: request.tenantId, correlationId: request.id }, deps.retry);
+    } catch (error) {
+      // The reopened row is durable; the worker's reconciler queues jobs that Redis does not have.
+      request.log.warn({ err: error, jobId: job.id }, 'enqueue failed; the reconciler will queue the job');
+    }
+    return reply.status(202).header('location', `/jobs/${job.id}`).send(jobView(await jobOr404(request.tenantId, job.id)));
+  });
 
   app.get(
     '/jobs/:id/errors',
