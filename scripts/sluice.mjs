@@ -42,7 +42,8 @@ function supervise() {
   // API and worker in the foreground; Ctrl-C (or SIGTERM) stops both, each shutting down cleanly.
   const children = Object.entries(PROCESSES).map(([name, { script, nodeArgs }]) => ({
     name,
-    proc: spawn(process.execPath, [...nodeArgs, path.join(root, script)], { cwd: root, stdio: 'inherit' }),
+    // The IPC channel tells a child that this supervisor is gone, even when it was killed -9.
+    proc: spawn(process.execPath, [...nodeArgs, path.join(root, script)], { cwd: root, stdio: ['inherit', 'inherit', 'inherit', 'ipc'] }),
   }));
   let exitCode = 0;
   let stopping = false;

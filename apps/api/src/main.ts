@@ -26,6 +26,11 @@ const stop = async (signal: string) => {
 };
 process.once('SIGTERM', (s) => void stop(s));
 process.once('SIGINT', (s) => void stop(s));
+// Started by `npm start`: stop with the supervisor, however it ended.
+if (process.channel !== undefined) {
+  process.channel.unref();
+  process.once('disconnect', () => void stop('supervisor gone'));
+}
 
 try {
   await assertSchemaCurrent(deps.database.db);

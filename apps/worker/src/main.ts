@@ -45,6 +45,11 @@ try {
   };
   process.once('SIGTERM', (s) => void stop(s));
   process.once('SIGINT', (s) => void stop(s));
+  // Started by `npm start`: stop with the supervisor, however it ended.
+  if (process.channel !== undefined) {
+    process.channel.unref();
+    process.once('disconnect', () => void stop('supervisor gone'));
+  }
   logger.info('worker started', { concurrency: config.worker.concurrency, queue: config.queuePrefix });
   await ingest.worker.run();
 } catch (error) {
