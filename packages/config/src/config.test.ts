@@ -20,7 +20,17 @@ const DEFAULTS: Config = {
   storage: { kind: 'disk', dir: './data/uploads' },
   upload: { maxBytes: 10 * 1024 ** 3 },
   batch: { rows: 10_000, bytes: 8 * 1024 ** 2 },
-  worker: { concurrency: 2, attempts: 8, backoffMs: 2_000, shutdownGraceMs: 25_000 },
+  worker: {
+    concurrency: 2,
+    attempts: 8,
+    backoffMs: 2_000,
+    shutdownGraceMs: 25_000,
+    lockMs: 60_000,
+    stalledIntervalMs: 30_000,
+    maxStalled: 5,
+    reconcileIntervalMs: 30_000,
+    reconcileIdleMs: 60_000,
+  },
 };
 
 describe('loadConfig', () => {
@@ -63,7 +73,7 @@ describe('loadConfig', () => {
       storage: { kind: 'disk', dir: '/var/lib/sluice' },
       upload: { maxBytes: 1_048_576 },
       batch: { rows: 500, bytes: 65_536 },
-      worker: { concurrency: 4, attempts: 3, backoffMs: 0, shutdownGraceMs: 1_000 },
+      worker: { ...DEFAULTS.worker, concurrency: 4, attempts: 3, backoffMs: 0, shutdownGraceMs: 1_000 },
     });
   });
 

@@ -108,7 +108,9 @@ const staged = new WeakSet<pg.PoolClient>();
  *   a cancelled job stops with `job_cancelled`.
  * - Pipelining. Up to two batches are in flight on two connections: batch N folds, probes and
  *   COPYs into its own session's staging table while batch N-1 upserts. N asks for the
- *   job-row lock only once N-1 holds it, so the lock hands the batches over in file order.
+ *   job-row lock only once N-1 holds it, so the lock hands the batches over in file order,
+ *   and N writes to `records` only after that lock, i.e. after N-1 committed: the two never
+ *   hold uncommitted rows of one key at once, so they cannot wait on each other.
  *   If N-1 fails, N finds the checkpoint unmoved and rolls back.
  * - Unchanged rows. When the dataset already had records, a batch first asks which of its
  *   (key, content) pairs are stored as they are and skips them: no COPY, no row lock, no WAL.
@@ -116,9 +118,10 @@ const staged = new WeakSet<pg.PoolClient>();
  *   wins. The probe only ever skips rows whose exact content is already stored.
  * - New rows. When no key of the batch is known to exist (the dataset was empty when the job
  *   started, or the probe found none), the rows are COPYed straight into `records` in key
- *   order: no staging, no speculative insertion. A key that exists after all (a concurrent
- *   job, the same key further up the file) makes the unique index refuse the COPY; the batch
- *   then rolls back to a savepoint and takes the upsert, and so does the rest of the job.
+ *   order: no staging, no speculative insertion. It waits for the batch before it to settle
+ *   first. A key that exists after all (a concurrent job, the same key further up the file)
+ *   makes the unique index refuse the COPY (once the other writer commits); the batch then
+ *   rolls back to a savepoint and takes the upsert, and so does the rest of the job.
  * - Durability. Batches commit with `synchronous_commit = off`. A crash of PostgreSQL can
  *   lose the last few commits, but a batch and its checkpoint are lost together, so the job
  *   resumes from a checkpoint that matches the rows; completing the job commits synchronously
@@ -156,9 +159,13 @@ export class BatchWriter {
     this.checkpoint = batch.lastRow;
     this.previousKeys = new Set(rows.keys());
     const previousLocked = this.lastLocked;
+    const previousSettled = this.inFlight.at(-1)?.then(
+      () => undefined,
+      () => undefined,
+    );
     let locked!: () => void;
     this.lastLocked = new Promise<void>((resolve) => (locked = resolve));
-    const order = { after: previousLocked, locked };
+    const order = { locked: previousLocked, settled: previousSettled ?? Promise.resolve(), markLocked: locked };
     const commit = this.commit(batch, rows, expected, keysInFlight, bytesRead, order).then((outcome) => {
       this.onCommitted?.(outcome, batch);
       return outcome;
@@ -190,11 +197,17 @@ export class BatchWriter {
     expected: number,
     keysInFlight: ReadonlySet<string>,
     bytesRead: number,
-    order: { after: Promise<void>; locked: () => void },
+    order: { locked: Promise<void>; settled: Promise<void>; markLocked: () => void },
   ): Promise<BatchOutcome> {
     const { job } = this;
     const client = await this.pool.connect();
     let healthy = true;
+    // A connection that dies under a checked-out client is reported here as well as to the
+    // query in flight; without a listener it would end the process.
+    const onError = () => {
+      healthy = false;
+    };
+    client.on('error', onError);
     try {
       if (!staged.has(client)) {
         await client.query(STAGING);
@@ -211,26 +224,30 @@ export class BatchWriter {
         }
       }
       const sorted = [...rows.values()].sort(byKey);
+      const stage = () => pipeline(Readable.from(copyLines(sorted, '', '\n')), client.query(copyFrom(COPY_STAGING)));
+      const tryDirect = sorted.length > 0 && this.direct && !existing;
+      if (sorted.length > 0 && !tryDirect) await stage();
       let copied = false;
-      if (sorted.length > 0 && this.direct && !existing) {
-        await client.query('SAVEPOINT direct');
-        try {
-          const fixed = `${job.tenantId}\t${job.datasetId}\t`;
-          await pipeline(Readable.from(copyLines(sorted, fixed, `\t${job.id}\t${job.id}\n`)), client.query(copyFrom(COPY_RECORDS)));
-          copied = true;
-        } catch (error) {
-          if (!isUniqueViolation(error)) throw error;
-          await client.query('ROLLBACK TO SAVEPOINT direct');
-          this.direct = false;
+      if (tryDirect) {
+        await order.settled;
+        if (this.direct) {
+          await client.query('SAVEPOINT direct');
+          try {
+            const fixed = `${job.tenantId}\t${job.datasetId}\t`;
+            await pipeline(Readable.from(copyLines(sorted, fixed, `\t${job.id}\t${job.id}\n`)), client.query(copyFrom(COPY_RECORDS)));
+            copied = true;
+          } catch (error) {
+            if (!isUniqueViolation(error)) throw error;
+            await client.query('ROLLBACK TO SAVEPOINT direct');
+            this.direct = false;
+          }
         }
-      }
-      if (sorted.length > 0 && !copied) {
-        await pipeline(Readable.from(copyLines(sorted, '', '\n')), client.query(copyFrom(COPY_STAGING)));
+        if (!copied) await stage();
       }
 
-      await order.after;
+      await order.locked;
       const locked = await client.query<{ status: string; checkpoint: number }>(LOCK_JOB, [job.id, job.tenantId]);
-      order.locked();
+      order.markLocked();
       const state = locked.rows[0];
       if (state === undefined || state.status !== 'processing') {
         throw new AppError('job_cancelled', `job ${job.id} is ${state?.status ?? 'gone'}; stopping at the batch boundary`);
@@ -287,7 +304,8 @@ export class BatchWriter {
       });
       throw error;
     } finally {
-      order.locked();
+      order.markLocked();
+      client.off('error', onError);
       client.release(healthy ? undefined : true);
     }
   }

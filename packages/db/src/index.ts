@@ -16,5 +16,5 @@ export {
   type JobView,
 } from './jobs.repository.js';
 export { findRecord, listRecords, type RecordView } from './records.repository.js';
-export { listValidationErrors } from './validation-errors.repository.js';
+export { listRejectedColumns, listValidationErrors } from './validation-errors.repository.js';
 export { BatchWriter, datasetHasRecords, type BatchOutcome, type JobRef } from './batch-writer.js';

@@ -93,9 +93,12 @@ describe('parseCsv', () => {
     expect(differing).toStrictEqual([]);
   });
 
-  test('a chunk that holds only the header yields nothing; the columns come with the first rows', async () => {
+  test('a chunk that holds only the header announces the columns; the rows follow', async () => {
     const { out } = await drain(['id,name\n', '1,Ann\n']);
-    expect(out).toStrictEqual([{ columns: ['id', 'name'], rows: [row(1, 2, 2, '1,Ann', ['1', 'Ann'])] }]);
+    expect(out).toStrictEqual([
+      { columns: ['id', 'name'], rows: [] },
+      { columns: ['id', 'name'], rows: [row(1, 2, 2, '1,Ann', ['1', 'Ann'])] },
+    ]);
   });
 
   test('one chunk out per input chunk that completes rows', async () => {
@@ -103,8 +106,8 @@ describe('parseCsv', () => {
     expect(out.map((c) => c.rows.map((r) => r.row))).toStrictEqual([[1], [2, 3]]);
   });
 
-  test('a header-only file yields no rows and no error', async () => {
-    expect(await drain(['id,name\n'])).toStrictEqual({ out: [], error: undefined });
+  test('a header-only file yields its columns, no rows and no error', async () => {
+    expect(await drain(['id,name\n'])).toStrictEqual({ out: [{ columns: ['id', 'name'], rows: [] }], error: undefined });
   });
 
   test.each([[[]], [['']], [['\n\r\n']], [[',,\n']]])('a file with no header (%j) fails with parse_error at line 1', async (chunks) => {

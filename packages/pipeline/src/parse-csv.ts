@@ -17,6 +17,7 @@ export async function* parseCsv(text: AsyncIterable<string>, options: CsvParseOp
   let columns: string[] | null = null;
   let row = 0;
   let records: CsvRecord[] = [];
+  let announced = false;
 
   const toChunk = (): RowChunk | undefined => {
     let start = 0;
@@ -47,7 +48,11 @@ export async function* parseCsv(text: AsyncIterable<string>, options: CsvParseOp
       failure = { error };
     }
     const out = toChunk();
-    if (out !== undefined && out.rows.length > 0) yield out;
+    // The first chunk goes out even without rows: it tells the header of a header-only file.
+    if (out !== undefined && (out.rows.length > 0 || !announced)) {
+      announced = true;
+      yield out;
+    }
     if (failure !== undefined) throw failure.error;
   }
 

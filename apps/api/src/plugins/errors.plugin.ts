@@ -21,35 +21,52 @@ export function errorBody(code: string, message: string, details?: unknown) {
   return { error: details === undefined ? { code, message } : { code, message, details } };
 }
 
+interface ErrorResponse {
+  status: number;
+  body: ReturnType<typeof errorBody>;
+  /** Whether the server is at fault, so the cause belongs in the log. */
+  log: boolean;
+}
+
 /**
- * Maps every error to the one JSON error shape with a stable code. Our own errors carry
- * their code; request validation becomes `validation_failed` with each issue; Fastify's
- * and plugins' 4xx keep their status; anything else is a 500 whose cause is logged, never sent.
+ * Maps any error to a status and the one JSON error shape with a stable code. Our own errors
+ * carry their code; request validation becomes `validation_failed` with each issue;
+ * Fastify's and plugins' 4xx keep their status; anything else is a 500 whose cause is
+ * logged, never sent.
  */
+export function toErrorResponse(error: FastifyError): ErrorResponse {
+  if (isAppError(error)) return { status: error.status, body: errorBody(error.code, error.message, error.details), log: error.status >= 500 };
+  if (hasZodFastifySchemaValidationErrors(error)) {
+    // Typed here: the library types its issues through 'fastify/types/schema', which NodeNext
+    // resolution cannot reach (fastify has no "exports"), so they would be `any`.
+    const details = error.validation.map((v: FastifySchemaValidationError) => ({
+      path: v.instancePath.slice(1).replaceAll('/', '.') || (error.validationContext ?? ''),
+      message: v.message,
+    }));
+    const where = error.validationContext ?? 'request';
+    const summary = details.map((d) => `${d.path} ${d.message}`).join('; ');
+    return { status: 400, body: errorBody('validation_failed', `invalid ${where}: ${summary}`, details), log: false };
+  }
+  const status = error.statusCode ?? 500;
+  if (status >= 400 && status < 500) return { status, body: errorBody(BY_STATUS[status] ?? 'bad_request', error.message), log: false };
+  const code: ErrorCode = status === 503 ? 'unavailable' : 'internal';
+  const message = code === 'unavailable' ? 'a dependency is unavailable; retry later' : 'internal error';
+  return { status: ERROR_CODES[code].status, body: errorBody(code, message), log: true };
+}
+
+/** Installs {@link toErrorResponse} as the error handler, and a 404 in the same shape. */
 export const errorsPlugin = fp(
   async (app: FastifyInstance) => {
     app.setErrorHandler((error: FastifyError, request, reply) => {
-      if (isAppError(error)) {
-        if (error.status >= 500) request.log.error(error, 'request failed');
-        return reply.status(error.status).send(errorBody(error.code, error.message, error.details));
+      let response: ErrorResponse;
+      try {
+        response = toErrorResponse(error);
+      } catch (mappingError) {
+        request.log.error(mappingError, 'error handler failed');
+        response = { status: 500, body: errorBody('internal', 'internal error'), log: true };
       }
-      if (hasZodFastifySchemaValidationErrors(error)) {
-        // Typed here: the library types its issues through 'fastify/types/schema', which NodeNext
-        // resolution cannot reach (fastify has no "exports"), so they would be `any`.
-        const details = error.validation.map((v: FastifySchemaValidationError) => ({
-          path: [v.instancePath.slice(1).replaceAll('/', '.'), (v.params.issue as { path?: unknown[] }).path?.join('.')].filter(Boolean).join('.') || (error.validationContext ?? ''),
-          message: v.message,
-        }));
-        const where = error.validationContext ?? 'request';
-        return reply.status(400).send(errorBody('validation_failed', `invalid ${where}: ${details.map((d) => `${d.path} ${d.message}`).join('; ')}`, details));
-      }
-      const status = error.statusCode ?? 500;
-      if (status >= 400 && status < 500) {
-        return reply.status(status).send(errorBody(BY_STATUS[status] ?? 'bad_request', error.message));
-      }
-      request.log.error(error, 'request failed');
-      const code: ErrorCode = status === 503 ? 'unavailable' : 'internal';
-      return reply.status(ERROR_CODES[code].status).send(errorBody(code, code === 'unavailable' ? 'a dependency is unavailable; retry later' : 'internal error'));
+      if (response.log) request.log.error(error, 'request failed');
+      return reply.status(response.status).send(response.body);
     });
     app.setNotFoundHandler((request, reply) =>
       reply.status(404).send(errorBody('not_found', `route ${request.method} ${request.url.split('?')[0]} not found`)),

@@ -20,19 +20,13 @@ function describe(errors: ValidationErrorRow['errors']): string {
  * A job's rejected rows as CSV, in the file's own columns plus `error`, ready to fix and
  * upload again. Pages through the rows so memory stays flat however many there are.
  */
-export async function* errorsCsv(
-  columns: string[] | null,
-  fetchPage: (after: number | undefined) => Promise<ValidationErrorRow[]>,
-): AsyncGenerator<string> {
-  let header = columns;
+export async function* errorsCsv(columns: readonly string[], fetchPage: (after: number | undefined) => Promise<ValidationErrorRow[]>): AsyncGenerator<string> {
+  yield [...columns, 'error'].map(csvCell).join(',') + '\r\n';
   let after: number | undefined;
   for (;;) {
     const rows = await fetchPage(after);
-    if (header === null) header = rows.length > 0 ? Object.keys(rows[0]!.values) : [];
-    if (after === undefined) yield [...header, 'error'].map(csvCell).join(',') + '\r\n';
     if (rows.length === 0) return;
-    const cols = header;
-    yield rows.map((r) => [...cols.map((c) => csvCell(r.values[c])), csvCell(describe(r.errors))].join(',') + '\r\n').join('');
+    yield rows.map((r) => [...columns.map((c) => csvCell(r.values[c])), csvCell(describe(r.errors))].join(',') + '\r\n').join('');
     after = rows.at(-1)!.row_number;
   }
 }

@@ -1,4 +1,4 @@
-import { cancelJob, findDatasetByName, findJob, listJobs, listValidationErrors, reopenJob } from '@sluice/db';
+import { cancelJob, findDatasetByName, findJob, listJobs, listRejectedColumns, listValidationErrors, reopenJob } from '@sluice/db';
 import { AppError } from '@sluice/errors';
 import { dequeueIngest, enqueueIngest } from '@sluice/queue';
 import type { FastifyInstance } from 'fastify';
@@ -85,10 +85,11 @@ export async function jobRoutes(fastify: FastifyInstance, deps: AppDeps) {
       const { limit, cursor, format } = request.query;
       if (format === 'csv') {
         const rows = (after: number | undefined) => listValidationErrors(db, request.tenantId, { jobId: job.id, limit: 1000, cursor: after });
+        const columns = job.columns ?? (await listRejectedColumns(db, request.tenantId, job.id));
         return reply
           .header('content-type', 'text/csv; charset=utf-8')
           .header('content-disposition', `attachment; filename="${job.id}-errors.csv"`)
-          .send(Readable.from(errorsCsv(job.columns, rows)));
+          .send(Readable.from(errorsCsv(columns, rows)));
       }
       const rows = await listValidationErrors(db, request.tenantId, { jobId: job.id, limit: limit + 1, cursor });
       const { items, nextCursor } = page(rows, limit, (e) => e.row_number);

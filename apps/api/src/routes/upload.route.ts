@@ -1,6 +1,6 @@
 import type { MultipartFile } from '@fastify/multipart';
 import { findDatasetByName, findJob, findJobByIdempotencyKey, insertJob, isUniqueViolation, type Dataset, type JobView } from '@sluice/db';
-import { AppError } from '@sluice/errors';
+import { AppError, isAppError } from '@sluice/errors';
 import { FORMATS, resolveFormat, type Format } from '@sluice/pipeline';
 import { enqueueIngest } from '@sluice/queue';
 import type { StoredObject } from '@sluice/storage';
@@ -78,8 +78,22 @@ export async function uploadRoutes(app: FastifyInstance, deps: AppDeps) {
       throw new AppError('unsupported_media_type', `cannot tell the format of "${fileName}": name a format (${FORMATS.join(', ')}) or use a matching file extension`);
     }
     const jobId = randomUUID();
-    const stored = await deps.storage.write(`${request.tenantId}/${jobId}`, part.file);
-    return { dataset, format, fileName, stored, jobId };
+    return { dataset, format, fileName, stored: await store(part, `${request.tenantId}/${jobId}`), jobId };
+  };
+
+  const truncated = () => new AppError('bad_request', 'the upload ended inside the file part: the multipart body has no closing boundary');
+
+  const store = async (part: MultipartFile, key: string): Promise<StoredObject> => {
+    // A body that ended inside the file part leaves the part's stream destroyed before we
+    // read it (the multipart parser gives up on it), and piping from it would wait forever.
+    if (part.file.destroyed) throw truncated();
+    try {
+      return await deps.storage.write(key, part.file);
+    } catch (error) {
+      // The client's body broke off (and the client is still there to be told): a 400, not ours.
+      if (part.file.readableAborted && !(error as { statusCode?: number }).statusCode && !isAppError(error)) throw truncated();
+      throw error;
+    }
   };
 
   const accepted = (reply: FastifyReply, job: JobView, status: 200 | 202) =>
