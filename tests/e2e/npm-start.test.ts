@@ -131,7 +131,9 @@ test('a file uploaded over HTTP lands in PostgreSQL, its request id follows it i
   expect(logLines.some((l) => l.service === 'sluice-api' && l.reqId === 'e2e-trace-42')).toBe(true);
 
   process.kill(-proc.pid!, 'SIGINT'); // Ctrl-C reaches the whole foreground process group
-  const code = await Promise.race([exited, new Promise<string>((r) => setTimeout(() => r('still running after 15 s'), 15_000))]);
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<string>((r) => (timer = setTimeout(() => r('still running after 15 s'), 15_000)));
+  const code = await Promise.race([exited, deadline]).finally(() => clearTimeout(timer));
   expect(code).toBe(0);
   expect(output).toContain('api stopped');
   expect(output).toContain('worker stopped');

@@ -62,6 +62,8 @@ export async function jobRoutes(fastify: FastifyInstance, deps: AppDeps) {
     if (!(await reopenJob(db, request.tenantId, job.id))) {
       throw new AppError('conflict', `job ${job.id} is ${job.status}; only failed or cancelled jobs can be retried`);
     }
+    // The answer is the job as this request left it; a worker may take it the moment it is queued.
+    const reopened = await jobOr404(request.tenantId, job.id);
     try {
       await dequeueIngest(deps.queue, job.id);
       await enqueueIngest(deps.queue, { jobId: job.id, tenantId: request.tenantId, correlationId: request.id }, deps.retry);
@@ -69,7 +71,7 @@ export async function jobRoutes(fastify: FastifyInstance, deps: AppDeps) {
       // The reopened row is durable; the worker's reconciler queues jobs that Redis does not have.
       request.log.warn({ err: error, jobId: job.id }, 'enqueue failed; the reconciler will queue the job');
     }
-    return reply.status(202).header('location', `/jobs/${job.id}`).send(jobView(await jobOr404(request.tenantId, job.id)));
+    return reply.status(202).header('location', `/jobs/${job.id}`).send(jobView(reopened));
   });
 
   app.get(
