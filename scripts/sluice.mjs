@@ -65,8 +65,8 @@ function supervise() {
   }
 }
 
-const jest = () =>
-  run(process.execPath, ['--experimental-vm-modules', '--no-warnings=ExperimentalWarning', path.join(root, 'node_modules/jest/bin/jest.js'), ...args], {
+const jest = (config = []) =>
+  run(process.execPath, ['--experimental-vm-modules', '--no-warnings=ExperimentalWarning', path.join(root, 'node_modules/jest/bin/jest.js'), ...config, ...args], {
     env: { ...process.env, NODE_ENV: 'test' },
   });
 
@@ -78,6 +78,7 @@ const commands = {
   worker: () => (ensureInstalled(), tsc(), serve('worker')),
   start: () => (ensureInstalled(), tsc(), node('apps/cli/dist/migrate.js'), supervise()),
   test: () => (ensureInstalled(), tsc(), jest()),
+  'test:chaos': () => (ensureInstalled(), tsc(), jest(['-c', 'jest.chaos.config.mjs'])),
   typecheck: () => (ensureInstalled(), tsc(), run(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.test.json'])),
   lint: () => (ensureInstalled(), run(process.execPath, [path.join(root, 'node_modules/eslint/bin/eslint.js'), '.', '--max-warnings=0'])),
   bench: () => (ensureInstalled(), tsc(), node('bench/run.mjs', args)),

@@ -40,11 +40,12 @@ test('GET /records?dataset= lists only that dataset’s records, in id order, sh
   for (const item of res.body.items) expect(item.createdAt).toMatch(ISO_RE);
 });
 
-test('pagination: limit + cursor walk every record once, and nextCursor is null at the end', async () => {
-  const table = (await recordRows(stack, 'rec-main')).map((r) => String(r.id));
+test('pagination: limit + cursor walk every record once, in identity order, and nextCursor is null at the end', async () => {
+  const rows = await recordRows(stack, 'rec-main');
+  const table = [...rows].sort((a, b) => (a.key_hash < b.key_hash ? -1 : 1)).map((r) => String(r.id));
   const byTwo = await walkPages(stack, '/records?dataset=rec-main', 2);
   expect(byTwo.pages.map((p) => p.items.length)).toEqual([2, 2, 1]);
-  expect(byTwo.pages.map((p) => p.nextCursor)).toEqual([table[1], table[3], null]);
+  expect(byTwo.pages.at(-1)?.nextCursor).toBeNull();
   expect(byTwo.ids).toEqual(table);
 
   const byOne = await walkPages(stack, '/records?dataset=rec-main', 1);
@@ -91,7 +92,7 @@ test('an unknown dataset → 404 not_found', async () => {
 test.each([
   ['no dataset', '/records'],
   ['limit 0', '/records?dataset=rec-main&limit=0'],
-  ['a non-numeric cursor', '/records?dataset=rec-main&cursor=abc'],
+  ['a cursor that no page gave', '/records?dataset=rec-main&cursor=abc'],
 ])('%s → 400 validation_failed', async (_label, url) => {
   expectError(await request(stack, 'GET', url), 400, 'validation_failed');
 });

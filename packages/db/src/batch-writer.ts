@@ -18,11 +18,15 @@ export interface JobRef {
   id: string;
   tenantId: string;
   datasetId: string;
+  /** The run's fencing token: the job's attempt number when this run claimed it. */
+  attempt: number;
 }
 
+// Filled before the batch's transaction begins and emptied after it, so that transaction
+// is short and never idles while another batch works.
 const STAGING = `CREATE TEMP TABLE IF NOT EXISTS sluice_staging (
   key_hash bytea NOT NULL, content_hash bytea NOT NULL, data jsonb NOT NULL
-) ON COMMIT DELETE ROWS`;
+)`;
 
 // Rows go in key order, so two jobs upserting overlapping keys lock them in the same order
 // and cannot deadlock. An unchanged content hash leaves the row alone; RETURNING sees only
@@ -39,20 +43,21 @@ const UPSERT = `WITH written AS (
 )
 SELECT count(*) FILTER (WHERE inserted)::int AS inserted, count(*) FILTER (WHERE NOT inserted)::int AS updated FROM written`;
 
-// One index lookup per key, as a correlated subquery: as a join, PostgreSQL sees the array's
-// true length and prefers hashing the whole records table. Keys come sorted, so the
-// lookups walk the index in order.
-const PROBE = `SELECT k, c FROM (
-  SELECT encode(p.key_hash, 'hex') AS k,
-    (SELECT encode(r.content_hash, 'hex') FROM records r
-     WHERE r.tenant_id = $1 AND r.dataset_id = $2 AND r.key_hash = p.key_hash) AS c
-  FROM unnest($3::bytea[]) AS p (key_hash)
-) found WHERE c IS NOT NULL`;
+// One index lookup per key: LIMIT keeps the lateral subquery from being flattened into a
+// join (PostgreSQL would see the array's true length and hash the whole table), and only
+// the unique index fits its condition. Keys come sorted, so lookups walk the index in order.
+const PROBE = `SELECT encode(p.key_hash, 'hex') AS k, encode(r.content_hash, 'hex') AS c
+FROM unnest($3::bytea[]) AS p (key_hash)
+CROSS JOIN LATERAL (
+  SELECT content_hash FROM records
+  WHERE tenant_id = $1 AND dataset_id = $2 AND key_hash = p.key_hash
+  LIMIT 1
+) r`;
 
 const INSERT_ERRORS = `INSERT INTO validation_errors (tenant_id, job_id, row_number, line, line_end, raw, "values", errors)
 SELECT $1::uuid, $2::uuid, * FROM unnest($3::bigint[], $4::bigint[], $5::bigint[], $6::text[], $7::jsonb[], $8::jsonb[])`;
 
-const LOCK_JOB = `SELECT status, checkpoint FROM ingestion_jobs WHERE id = $1 AND tenant_id = $2 FOR UPDATE`;
+const LOCK_JOB = `SELECT status, checkpoint, attempts FROM ingestion_jobs WHERE id = $1 AND tenant_id = $2 FOR UPDATE`;
 
 const ADVANCE_JOB = `UPDATE ingestion_jobs SET
   checkpoint = $3, bytes_read = greatest(bytes_read, $4),
@@ -102,10 +107,10 @@ const staged = new WeakSet<pg.PoolClient>();
  * counters in one transaction (contract 2: exactly-once effect).
  *
  * Design notes:
- * - Fencing. Each transaction locks the job row and requires its checkpoint to equal the end
- *   of the batch before it. A second run of the same job (after a lost lock) blocks on that
- *   lock, then finds the checkpoint moved and stops with `job_superseded` before writing;
- *   a cancelled job stops with `job_cancelled`.
+ * - Fencing. Each transaction locks the job row and requires it to be at this run's attempt
+ *   and its checkpoint to equal the end of the batch before it. A run that lost the job (its
+ *   worker froze, another claimed it) finds a newer attempt and stops with `job_superseded`
+ *   before writing; a cancelled job stops with `job_cancelled`.
  * - Pipelining. Up to two batches are in flight on two connections: batch N folds, probes and
  *   COPYs into its own session's staging table while batch N-1 upserts. N asks for the
  *   job-row lock only once N-1 holds it, so the lock hands the batches over in file order,
@@ -202,6 +207,7 @@ export class BatchWriter {
     const { job } = this;
     const client = await this.pool.connect();
     let healthy = true;
+    let staging = false;
     // A connection that dies under a checked-out client is reported here as well as to the
     // query in flight; without a listener it would end the process.
     const onError = () => {
@@ -213,7 +219,6 @@ export class BatchWriter {
         await client.query(STAGING);
         staged.add(client);
       }
-      await client.query('BEGIN; SET LOCAL synchronous_commit TO OFF');
       let existing = false;
       if (this.probeUnchanged && rows.size > 0) {
         const keys = [...rows.keys()].sort().map((k) => `\\x${k}`);
@@ -224,36 +229,38 @@ export class BatchWriter {
         }
       }
       const sorted = [...rows.values()].sort(byKey);
-      const stage = () => pipeline(Readable.from(copyLines(sorted, '', '\n')), client.query(copyFrom(COPY_STAGING)));
+      const stage = async () => {
+        await pipeline(Readable.from(copyLines(sorted, '', '\n')), client.query(copyFrom(COPY_STAGING)));
+        staging = true;
+      };
       const tryDirect = sorted.length > 0 && this.direct && !existing;
       if (sorted.length > 0 && !tryDirect) await stage();
-      let copied = false;
-      if (tryDirect) {
-        await order.settled;
-        if (this.direct) {
-          await client.query('SAVEPOINT direct');
-          try {
-            const fixed = `${job.tenantId}\t${job.datasetId}\t`;
-            await pipeline(Readable.from(copyLines(sorted, fixed, `\t${job.id}\t${job.id}\n`)), client.query(copyFrom(COPY_RECORDS)));
-            copied = true;
-          } catch (error) {
-            if (!isUniqueViolation(error)) throw error;
-            await client.query('ROLLBACK TO SAVEPOINT direct');
-            this.direct = false;
-          }
-        }
-        if (!copied) await stage();
-      }
 
-      await order.locked;
-      const locked = await client.query<{ status: string; checkpoint: number }>(LOCK_JOB, [job.id, job.tenantId]);
+      await (tryDirect ? order.settled : order.locked);
+      await client.query('BEGIN; SET LOCAL synchronous_commit TO OFF');
+      let copied = false;
+      if (tryDirect && this.direct) {
+        await client.query('SAVEPOINT direct');
+        try {
+          const fixed = `${job.tenantId}\t${job.datasetId}\t`;
+          await pipeline(Readable.from(copyLines(sorted, fixed, `\t${job.id}\t${job.id}\n`)), client.query(copyFrom(COPY_RECORDS)));
+          copied = true;
+        } catch (error) {
+          if (!isUniqueViolation(error)) throw error;
+          await client.query('ROLLBACK TO SAVEPOINT direct');
+          this.direct = false;
+        }
+      }
+      if (tryDirect && !copied) await stage();
+
+      const locked = await client.query<{ status: string; checkpoint: number; attempts: number }>(LOCK_JOB, [job.id, job.tenantId]);
       order.markLocked();
       const state = locked.rows[0];
       if (state === undefined || state.status !== 'processing') {
         throw new AppError('job_cancelled', `job ${job.id} is ${state?.status ?? 'gone'}; stopping at the batch boundary`);
       }
-      if (Number(state.checkpoint) !== expected) {
-        throw new AppError('job_superseded', `job ${job.id} is at row ${state.checkpoint}, this run expected ${expected}`);
+      if (state.attempts !== job.attempt || Number(state.checkpoint) !== expected) {
+        throw new AppError('job_superseded', `job ${job.id} is at attempt ${state.attempts}, row ${state.checkpoint}; this run is attempt ${job.attempt} at row ${expected}`);
       }
 
       let inserted = copied ? sorted.length : 0;
@@ -305,6 +312,11 @@ export class BatchWriter {
       throw error;
     } finally {
       order.markLocked();
+      if (staging && healthy) {
+        await client.query('TRUNCATE sluice_staging').catch(() => {
+          healthy = false;
+        });
+      }
       client.off('error', onError);
       client.release(healthy ? undefined : true);
     }

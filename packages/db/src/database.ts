@@ -15,11 +15,18 @@ export interface Database {
  * Connects to PostgreSQL. bigint columns come back as numbers: counters, row numbers and
  * record ids stay far below 2^53.
  */
-export function createDatabase(options: { url: string; poolMax?: number; applicationName?: string }): Database {
+export function createDatabase(options: {
+  url: string;
+  poolMax?: number;
+  applicationName?: string;
+  /** Ends a session that sits idle inside a transaction this long (its locks go with it). */
+  idleInTransactionMs?: number;
+}): Database {
   const pool = new pg.Pool({
     connectionString: options.url,
     max: options.poolMax ?? 10,
     application_name: options.applicationName ?? 'sluice',
+    ...(options.idleInTransactionMs !== undefined ? { idle_in_transaction_session_timeout: options.idleInTransactionMs } : {}),
     connectionTimeoutMillis: 10_000,
     idleTimeoutMillis: 30_000,
     types: { getTypeParser: ((oid: number, format?: 'text' | 'binary'): unknown => (oid === INT8 ? Number : pg.types.getTypeParser(oid, format))) as typeof pg.types.getTypeParser },

@@ -58,18 +58,23 @@ export async function startJob(db: Kysely<DB>, tenantId: string, id: string): Pr
     .executeTakeFirst();
 }
 
-export async function completeJob(db: Kysely<DB>, tenantId: string, id: string): Promise<void> {
+/** Marks the job completed, if `attempt` (the run's fencing token) still owns it. */
+export async function completeJob(db: Kysely<DB>, tenantId: string, id: string, attempt: number): Promise<void> {
   await db
     .updateTable('ingestion_jobs')
     .set({ status: 'completed', finished_at: sql`now()`, bytes_read: sql`coalesce(size_bytes, bytes_read)`, updated_at: sql`now()` })
     .where('tenant_id', '=', tenantId)
     .where('id', '=', id)
     .where('status', '=', 'processing')
+    .where('attempts', '=', attempt)
     .execute();
 }
 
-/** Records why a job failed; `final` ends it, otherwise it waits for its next attempt. */
-export async function failJob(db: Kysely<DB>, tenantId: string, id: string, error: JobErrorInfo, final: boolean): Promise<void> {
+/**
+ * Records why a job failed; `final` ends it, otherwise it waits for its next attempt. With
+ * `attempt`, only if that run still owns the job: a run that lost it must not rewrite it.
+ */
+export async function failJob(db: Kysely<DB>, tenantId: string, id: string, error: JobErrorInfo, final: boolean, attempt?: number): Promise<void> {
   await db
     .updateTable('ingestion_jobs')
     .set({
@@ -81,6 +86,7 @@ export async function failJob(db: Kysely<DB>, tenantId: string, id: string, erro
     .where('tenant_id', '=', tenantId)
     .where('id', '=', id)
     .where('status', 'in', ['queued', 'processing'])
+    .$if(attempt !== undefined, (q) => q.where('attempts', '=', attempt!))
     .execute();
 }
 

@@ -2,8 +2,9 @@ import { isAppError } from './app-error.js';
 
 // SQLSTATE classes and codes where the same statement can succeed on a later try:
 // 08 connection exception, 40001 serialization failure, 40P01 deadlock, 53 insufficient
-// resources, 57P01-03 admin shutdown / crash shutdown / cannot connect now.
-const TRANSIENT_SQLSTATE = /^(08|53|57P0[123]|40001|40P01)/;
+// resources, 57P01-03 admin shutdown / crash shutdown / cannot connect now, 25P03 idle in
+// transaction timeout (the session of a worker that froze was ended).
+const TRANSIENT_SQLSTATE = /^(08|53|57P0[123]|40001|40P01|25P03)/;
 const SQLSTATE = /^[0-9A-Z]{5}$/;
 const ERRNO = /^E[A-Z0-9_]+$/;
 

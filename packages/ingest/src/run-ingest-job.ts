@@ -103,7 +103,7 @@ export async function runIngestJob(deps: IngestDeps, payload: IngestPayload, opt
     const batches = prefetch(batchRows(prepareRows(rows, spec, { skipThrough: resumedAt }, ctx), deps.batch));
 
     let checkpoint = resumedAt;
-    const writer = new BatchWriter(pool, { id: jobId, tenantId, datasetId: dataset.id }, {
+    const writer = new BatchWriter(pool, { id: jobId, tenantId, datasetId: dataset.id, attempt: job.attempts }, {
       checkpoint: resumedAt,
       probeUnchanged: await datasetHasRecords(pool, tenantId, dataset.id),
       onCommitted: (outcome, batch) => {
@@ -127,7 +127,7 @@ export async function runIngestJob(deps: IngestDeps, payload: IngestPayload, opt
       log.info('job interrupted by shutdown; it resumes from its checkpoint', { checkpoint });
       return 'interrupted';
     }
-    await completeJob(db, tenantId, jobId);
+    await completeJob(db, tenantId, jobId, job.attempts);
     const seconds = (performance.now() - started) / 1000;
     log.info('job completed', { rows: checkpoint - resumedAt, seconds: Number(seconds.toFixed(3)), rowsPerSecond: Math.round((checkpoint - resumedAt) / seconds) });
     return 'completed';
@@ -147,7 +147,7 @@ export async function runIngestJob(deps: IngestDeps, payload: IngestPayload, opt
     const transient = isTransient(error);
     const final = !transient || options.lastAttempt;
     const info = errorInfo(error);
-    await failJob(db, tenantId, jobId, info, final);
+    await failJob(db, tenantId, jobId, info, final, job.attempts);
     if (final) {
       log.error('job failed', { error: info, transient });
       if (!transient) return 'failed';

@@ -24,7 +24,15 @@ export interface Deps {
  */
 export function createDeps(config: Config, role: 'api' | 'worker', logger?: Logger): Deps {
   const log = logger ?? createLogger({ level: config.logLevel, service: `sluice-${role}` });
-  const database = createDatabase({ url: config.databaseUrl, poolMax: config.databasePoolMax, applicationName: `sluice-${role}` });
+  // A worker frozen inside a batch's transaction (a paused VM, a long GC pause) would keep
+  // the job row locked and the job stuck; PostgreSQL ends such a session well before the
+  // job's lock expires, so whoever takes the job over finds it free.
+  const database = createDatabase({
+    url: config.databaseUrl,
+    poolMax: config.databasePoolMax,
+    applicationName: `sluice-${role}`,
+    ...(role === 'worker' ? { idleInTransactionMs: Math.floor(config.worker.lockMs / 2) } : {}),
+  });
   let redisDown = false;
   const redis = createRedis(config.redisUrl, role === 'api' ? 'producer' : 'worker', (error) => {
     if (!redisDown) log.warn('redis connection error', { error: error.message });

@@ -13,13 +13,13 @@ export async function recordRoutes(fastify: FastifyInstance, deps: AppDeps) {
 
   app.get(
     '/records',
-    { schema: { querystring: z.object({ dataset: z.string().min(1), limit: limitSchema, cursor: z.coerce.number().int().min(0).optional() }) } },
+    { schema: { querystring: z.object({ dataset: z.string().min(1), limit: limitSchema, cursor: z.string().regex(/^[0-9a-f]{64}$/, 'must be a cursor from a previous page').optional() }) } },
     async (request) => {
       const { dataset, limit, cursor } = request.query;
       const found = await findDatasetByName(db, request.tenantId, dataset);
       if (found === undefined) throw new AppError('not_found', `dataset "${dataset}" not found`);
       const rows = await listRecords(db, request.tenantId, { datasetId: found.id, limit: limit + 1, cursor });
-      const { items, nextCursor } = page(rows, limit, (r) => r.id);
+      const { items, nextCursor } = page(rows, limit, (r) => r.key);
       return { items: items.map(recordView), nextCursor };
     },
   );
