@@ -43,16 +43,23 @@ const UPSERT = `WITH written AS (
 )
 SELECT count(*) FILTER (WHERE inserted)::int AS inserted, count(*) FILTER (WHERE NOT inserted)::int AS updated FROM written`;
 
-// One index lookup per key: LIMIT keeps the lateral subquery from being flattened into a
-// join (PostgreSQL would see the array's true length and hash the whole table), and only
-// the unique index fits its condition. Keys come sorted, so lookups walk the index in order.
-const PROBE = `SELECT encode(p.key_hash, 'hex') AS k, encode(r.content_hash, 'hex') AS c
-FROM unnest($3::bytea[]) AS p (key_hash)
-CROSS JOIN LATERAL (
+// Which of the batch's rows are new or changed; unchanged ones do not come back, so a
+// re-ingest's answer is empty. The hashes travel as two hex strings, 32 bytes a row, cut
+// apart in SQL: far cheaper on both sides than arrays of 10,000 elements. One index lookup
+// per key: LIMIT keeps the lateral subquery from being flattened into a join (PostgreSQL
+// would see the row count and hash the whole table), and only the unique index fits it.
+const PROBE = `WITH batch AS (
+  SELECT substring(k FROM i * 32 + 1 FOR 32) AS key_hash, substring(c FROM i * 32 + 1 FOR 32) AS content_hash
+  FROM decode($3, 'hex') AS k, decode($4, 'hex') AS c, generate_series(0, length(k) / 32 - 1) AS i
+)
+SELECT encode(b.key_hash, 'hex') AS k, r.content_hash IS NOT NULL AS stored
+FROM batch b
+LEFT JOIN LATERAL (
   SELECT content_hash FROM records
-  WHERE tenant_id = $1 AND dataset_id = $2 AND key_hash = p.key_hash
+  WHERE tenant_id = $1 AND dataset_id = $2 AND key_hash = b.key_hash
   LIMIT 1
-) r`;
+) r ON true
+WHERE r.content_hash IS DISTINCT FROM b.content_hash`;
 
 const INSERT_ERRORS = `INSERT INTO validation_errors (tenant_id, job_id, row_number, line, line_end, raw, "values", errors)
 SELECT $1::uuid, $2::uuid, * FROM unnest($3::bigint[], $4::bigint[], $5::bigint[], $6::text[], $7::jsonb[], $8::jsonb[])`;
@@ -102,6 +109,11 @@ function fold(rows: ValidRow[]): Map<string, ValidRow> {
 
 const staged = new WeakSet<pg.PoolClient>();
 
+// Transaction-scoped advisory locks on (job, batch sequence) order a run's batches inside
+// PostgreSQL, where its deadlock detector can see every wait.
+const BEGIN_BATCH = 'SELECT pg_advisory_xact_lock(hashtext($1), $2)';
+const AFTER_PREVIOUS = 'SELECT pg_advisory_xact_lock_shared(hashtext($1), $2)';
+
 /**
  * Commits a job's batches: each batch's records, rejected rows and the job's checkpoint and
  * counters in one transaction (contract 2: exactly-once effect).
@@ -111,22 +123,25 @@ const staged = new WeakSet<pg.PoolClient>();
  *   and its checkpoint to equal the end of the batch before it. A run that lost the job (its
  *   worker froze, another claimed it) finds a newer attempt and stops with `job_superseded`
  *   before writing; a cancelled job stops with `job_cancelled`.
- * - Pipelining. Up to two batches are in flight on two connections: batch N folds, probes and
- *   COPYs into its own session's staging table while batch N-1 upserts. N asks for the
- *   job-row lock only once N-1 holds it, so the lock hands the batches over in file order,
- *   and N writes to `records` only after that lock, i.e. after N-1 committed: the two never
- *   hold uncommitted rows of one key at once, so they cannot wait on each other.
- *   If N-1 fails, N finds the checkpoint unmoved and rolls back.
+ * - Pipelining. Two batches are in flight on two connections. Batch i begins its transaction
+ *   only after batch i-1 began its own, and takes an advisory lock on (job, i) as it does.
+ *   It then does its heavy work (the COPY) alongside batch i-1, and before touching the job
+ *   row it waits in PostgreSQL, on i-1's advisory lock, for i-1 to end. So batches commit in
+ *   file order, and every wait made while holding rows is one PostgreSQL sees: a deadlock
+ *   with another job is detected and retried, never a silent hang. If i-1 fails, i finds the
+ *   checkpoint unmoved and rolls back.
  * - Unchanged rows. When the dataset already had records, a batch first asks which of its
- *   (key, content) pairs are stored as they are and skips them: no COPY, no row lock, no WAL.
- *   Keys of the batch still in flight are never skipped, so a later row in the file always
- *   wins. The probe only ever skips rows whose exact content is already stored.
+ *   (key, content) pairs are not stored as they are, and writes only those: a re-ingest
+ *   writes nothing (no row locks, no dead tuples, no WAL). Keys of the batch before are
+ *   always written, so a later row in the file always wins.
  * - New rows. When no key of the batch is known to exist (the dataset was empty when the job
- *   started, or the probe found none), the rows are COPYed straight into `records` in key
- *   order: no staging, no speculative insertion. It waits for the batch before it to settle
- *   first. A key that exists after all (a concurrent job, the same key further up the file)
- *   makes the unique index refuse the COPY (once the other writer commits); the batch then
- *   rolls back to a savepoint and takes the upsert, and so does the rest of the job.
+ *   started, or the probe found none) and none is in the batch before, the rows are COPYed
+ *   straight into `records` in key order: no staging, no speculative insertion. A key that
+ *   exists after all (a concurrent job) makes the unique index refuse the COPY once the
+ *   other writer commits; the batch rolls back to a savepoint and takes the upsert, and so
+ *   does the rest of the job.
+ * - Everything else is COPYed into a session-local staging table before the transaction
+ *   begins (so the transaction stays short and never idles) and merged by one upsert.
  * - Durability. Batches commit with `synchronous_commit = off`. A crash of PostgreSQL can
  *   lose the last few commits, but a batch and its checkpoint are lost together, so the job
  *   resumes from a checkpoint that matches the rows; completing the job commits synchronously
@@ -135,13 +150,14 @@ const staged = new WeakSet<pg.PoolClient>();
 export class BatchWriter {
   private readonly inFlight: Array<Promise<BatchOutcome>> = [];
   private checkpoint: number;
-  /** Settles once the latest batch holds the job-row lock (or gave up before taking it). */
-  private lastLocked: Promise<void> = Promise.resolve();
+  private sequence = 0;
+  /** Settles once the latest batch has begun its transaction (or gave up before). */
+  private lastStarted: Promise<void> = Promise.resolve();
   private previousKeys: ReadonlySet<string> = new Set();
   private failure: { error: unknown } | undefined;
   private readonly probeUnchanged: boolean;
   /** Whether new rows may still go straight into `records` (see the design notes). */
-  private direct: boolean;
+  private direct = true;
   private readonly onCommitted: ((outcome: BatchOutcome, batch: Batch) => void) | undefined;
 
   constructor(
@@ -151,27 +167,25 @@ export class BatchWriter {
   ) {
     this.checkpoint = options.checkpoint;
     this.probeUnchanged = options.probeUnchanged;
-    this.direct = true;
     this.onCommitted = options.onCommitted;
   }
 
   /** Starts committing `batch`; waits while two are already in flight. Throws the first failure. */
   async write(batch: Batch, bytesRead: number): Promise<void> {
     if (this.inFlight.length >= 2) await this.settleOldest();
-    const expected = this.checkpoint;
-    const keysInFlight = this.previousKeys;
     const rows = fold(batch.valid);
+    let started!: () => void;
+    const step: Step = {
+      sequence: ++this.sequence,
+      expected: this.checkpoint,
+      keysBefore: this.previousKeys,
+      afterStart: this.lastStarted,
+      started: () => started(),
+    };
+    this.lastStarted = new Promise<void>((resolve) => (started = resolve));
     this.checkpoint = batch.lastRow;
     this.previousKeys = new Set(rows.keys());
-    const previousLocked = this.lastLocked;
-    const previousSettled = this.inFlight.at(-1)?.then(
-      () => undefined,
-      () => undefined,
-    );
-    let locked!: () => void;
-    this.lastLocked = new Promise<void>((resolve) => (locked = resolve));
-    const order = { locked: previousLocked, settled: previousSettled ?? Promise.resolve(), markLocked: locked };
-    const commit = this.commit(batch, rows, expected, keysInFlight, bytesRead, order).then((outcome) => {
+    const commit = this.commit(batch, rows, step, bytesRead).then((outcome) => {
       this.onCommitted?.(outcome, batch);
       return outcome;
     });
@@ -196,16 +210,9 @@ export class BatchWriter {
     if (this.failure !== undefined) throw this.failure.error;
   }
 
-  private async commit(
-    batch: Batch,
-    rows: Map<string, ValidRow>,
-    expected: number,
-    keysInFlight: ReadonlySet<string>,
-    bytesRead: number,
-    order: { locked: Promise<void>; settled: Promise<void>; markLocked: () => void },
-  ): Promise<BatchOutcome> {
+  private async commit(batch: Batch, rows: Map<string, ValidRow>, step: Step, bytesRead: number): Promise<BatchOutcome> {
     const { job } = this;
-    const client = await this.pool.connect();
+    let client: pg.PoolClient | undefined;
     let healthy = true;
     let staging = false;
     // A connection that dies under a checked-out client is reported here as well as to the
@@ -213,66 +220,81 @@ export class BatchWriter {
     const onError = () => {
       healthy = false;
     };
-    client.on('error', onError);
     try {
-      if (!staged.has(client)) {
-        await client.query(STAGING);
-        staged.add(client);
+      client = await this.pool.connect();
+      client.on('error', onError);
+      const c = client;
+      if (!staged.has(c)) {
+        await c.query(STAGING);
+        staged.add(c);
       }
-      let existing = false;
-      if (this.probeUnchanged && rows.size > 0) {
-        const keys = [...rows.keys()].sort().map((k) => `\\x${k}`);
-        const stored = await client.query<{ k: string; c: string }>(PROBE, [job.tenantId, job.datasetId, keys]);
-        for (const { k, c } of stored.rows) {
-          if (rows.get(k)?.contentHash === c && !keysInFlight.has(k)) rows.delete(k);
-          else existing = true;
+      let sorted = [...rows.values()].sort(byKey);
+      let sharesKeys = false;
+      for (const k of rows.keys()) {
+        if (step.keysBefore.has(k)) {
+          sharesKeys = true;
+          break;
         }
       }
-      const sorted = [...rows.values()].sort(byKey);
+      let existing = sharesKeys;
+      if (this.probeUnchanged && sorted.length > 0) {
+        const keys = sorted.map((r) => r.keyHash).join('');
+        const contents = sorted.map((r) => r.contentHash).join('');
+        const differing = await c.query<{ k: string; stored: boolean }>(PROBE, [job.tenantId, job.datasetId, keys, contents]);
+        const write = new Set<string>();
+        for (const { k, stored } of differing.rows) {
+          write.add(k);
+          if (stored) existing = true;
+        }
+        sorted = sorted.filter((r) => write.has(r.keyHash) || step.keysBefore.has(r.keyHash));
+      }
       const stage = async () => {
-        await pipeline(Readable.from(copyLines(sorted, '', '\n')), client.query(copyFrom(COPY_STAGING)));
+        await pipeline(Readable.from(copyLines(sorted, '', '\n')), c.query(copyFrom(COPY_STAGING)));
         staging = true;
       };
       const tryDirect = sorted.length > 0 && this.direct && !existing;
       if (sorted.length > 0 && !tryDirect) await stage();
 
-      await (tryDirect ? order.settled : order.locked);
-      await client.query('BEGIN; SET LOCAL synchronous_commit TO OFF');
+      await step.afterStart;
+      await c.query('BEGIN; SET LOCAL synchronous_commit TO OFF');
+      await c.query(BEGIN_BATCH, [job.id, step.sequence]);
+      step.started();
+
       let copied = false;
       if (tryDirect && this.direct) {
-        await client.query('SAVEPOINT direct');
+        await c.query('SAVEPOINT direct');
         try {
           const fixed = `${job.tenantId}\t${job.datasetId}\t`;
-          await pipeline(Readable.from(copyLines(sorted, fixed, `\t${job.id}\t${job.id}\n`)), client.query(copyFrom(COPY_RECORDS)));
+          await pipeline(Readable.from(copyLines(sorted, fixed, `\t${job.id}\t${job.id}\n`)), c.query(copyFrom(COPY_RECORDS)));
           copied = true;
         } catch (error) {
           if (!isUniqueViolation(error)) throw error;
-          await client.query('ROLLBACK TO SAVEPOINT direct');
+          await c.query('ROLLBACK TO SAVEPOINT direct');
           this.direct = false;
         }
       }
       if (tryDirect && !copied) await stage();
 
-      const locked = await client.query<{ status: string; checkpoint: number; attempts: number }>(LOCK_JOB, [job.id, job.tenantId]);
-      order.markLocked();
+      if (step.sequence > 1) await c.query(AFTER_PREVIOUS, [job.id, step.sequence - 1]);
+      const locked = await c.query<{ status: string; checkpoint: number; attempts: number }>(LOCK_JOB, [job.id, job.tenantId]);
       const state = locked.rows[0];
       if (state === undefined || state.status !== 'processing') {
         throw new AppError('job_cancelled', `job ${job.id} is ${state?.status ?? 'gone'}; stopping at the batch boundary`);
       }
-      if (state.attempts !== job.attempt || Number(state.checkpoint) !== expected) {
-        throw new AppError('job_superseded', `job ${job.id} is at attempt ${state.attempts}, row ${state.checkpoint}; this run is attempt ${job.attempt} at row ${expected}`);
+      if (state.attempts !== job.attempt || Number(state.checkpoint) !== step.expected) {
+        throw new AppError('job_superseded', `job ${job.id} is at attempt ${state.attempts}, row ${state.checkpoint}; this run is attempt ${job.attempt} at row ${step.expected}`);
       }
 
       let inserted = copied ? sorted.length : 0;
       let updated = 0;
       if (sorted.length > 0 && !copied) {
-        const result = await client.query<{ inserted: number; updated: number }>(UPSERT, [job.tenantId, job.datasetId, job.id]);
+        const result = await c.query<{ inserted: number; updated: number }>(UPSERT, [job.tenantId, job.datasetId, job.id]);
         inserted = result.rows[0]?.inserted ?? 0;
         updated = result.rows[0]?.updated ?? 0;
       }
       if (batch.rejected.length > 0) {
         const r = batch.rejected;
-        await client.query(INSERT_ERRORS, [
+        await c.query(INSERT_ERRORS, [
           job.tenantId,
           job.id,
           r.map((x) => x.row),
@@ -291,7 +313,7 @@ export class BatchWriter {
         updated,
         unchanged: batch.valid.length - inserted - updated,
       };
-      await client.query(ADVANCE_JOB, [
+      await c.query(ADVANCE_JOB, [
         job.id,
         job.tenantId,
         batch.lastRow,
@@ -303,24 +325,39 @@ export class BatchWriter {
         outcome.updated,
         outcome.unchanged,
       ]);
-      await client.query('COMMIT');
+      await c.query('COMMIT');
       return outcome;
     } catch (error) {
-      await client.query('ROLLBACK').catch(() => {
+      await client?.query('ROLLBACK').catch(() => {
         healthy = false;
       });
       throw error;
     } finally {
-      order.markLocked();
-      if (staging && healthy) {
-        await client.query('TRUNCATE sluice_staging').catch(() => {
-          healthy = false;
-        });
+      step.started();
+      if (client !== undefined) {
+        if (staging && healthy) {
+          await client.query('TRUNCATE sluice_staging').catch(() => {
+            healthy = false;
+          });
+        }
+        client.off('error', onError);
+        client.release(healthy ? undefined : true);
       }
-      client.off('error', onError);
-      client.release(healthy ? undefined : true);
     }
   }
+}
+
+/** A batch's place in its run. */
+interface Step {
+  /** 1, 2, … within this run: the key of the batch's advisory lock. */
+  sequence: number;
+  /** The checkpoint the job must be at: the end of the batch before. */
+  expected: number;
+  /** Identities of the batch before, which may not be committed yet. */
+  keysBefore: ReadonlySet<string>;
+  /** Settles once the batch before has begun its transaction. */
+  afterStart: Promise<void>;
+  started: () => void;
 }
 
 /** Whether the dataset holds any record yet: a first load need not look for unchanged rows. */
