@@ -4,6 +4,11 @@
 //   npm run bench                      # 1,000,000 rows + the 100 MB / 1 GB memory check
 //   npm run bench -- --rows 200000     # smaller
 //   npm run bench -- --skip-memory     # without the 100 MB / 1 GB files
+//   npm run bench -- --repeat 3        # best of 3 instead of 2, for both sides
+//
+// Timings on a shared or virtual machine swing by a third from one run to the next, so
+// every load (the baseline's and Sluice's alike) runs --repeat times and the best counts;
+// every run's time is printed beside it.
 //
 // Environment: BENCH_DATABASE_URL (a server where it may create databases; default
 // postgres://postgres@127.0.0.1:5432/postgres), REDIS_URL (default redis://127.0.0.1:6379).
@@ -24,6 +29,8 @@ const opt = (name, fallback) => {
 };
 const ROWS = Number(opt('rows', 1_000_000));
 const SKIP_MEMORY = args.includes('--skip-memory');
+const REPEAT = Math.max(1, Number(opt('repeat', 2)));
+const seconds = (runs) => runs.map((r) => `${r.toFixed(2)} s`).join(', ');
 const PORT = Number(opt('port', 3900));
 const SERVER = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -207,9 +214,9 @@ const csv = await writeFile(path.join(dataDir, `rows-${ROWS}.csv`), ROWS, 'csv')
 const ndjson = await writeFile(path.join(dataDir, `rows-${ROWS}.ndjson`), ROWS, 'ndjson');
 const json = await writeFile(path.join(dataDir, `rows-${ROWS}.json`), ROWS, 'json');
 
-const baseSeconds = baseline(csv);
-const baseRate = ROWS / baseSeconds;
-report('baseline psql \\copy (CSV)', `${fmt(baseRate)} rows/s (${baseSeconds.toFixed(2)} s)`);
+const baseRuns = Array.from({ length: REPEAT }, () => baseline(csv));
+const baseRate = ROWS / Math.min(...baseRuns);
+report('baseline psql \\copy (CSV)', `${fmt(baseRate)} rows/s (best of ${REPEAT}: ${seconds(baseRuns)})`);
 
 psql('postgres', 'DROP DATABASE IF EXISTS sluice_bench WITH (FORCE)');
 const storageDir = path.join(dataDir, 'uploads');
@@ -234,24 +241,33 @@ const results = {};
 try {
   await waitReady();
   const runs = [
-    ['CSV', 'bench_csv', csv, 0.5],
-    ['NDJSON', 'bench_ndjson', ndjson, 0.5],
-    ['JSON array', 'bench_json', json, 0.35],
-    ['CSV again (all unchanged)', 'bench_csv', csv, 0.6],
+    ['CSV', 'bench_csv', csv, 0.5, true],
+    ['NDJSON', 'bench_ndjson', ndjson, 0.5, true],
+    ['JSON array', 'bench_json', json, 0.35, true],
+    ['CSV again (all unchanged)', 'bench_csv_1', csv, 0.6, false],
   ];
-  for (const name of new Set(runs.map((r) => r[1]))) {
-    await api('/datasets', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name, key: ['email'], fields: FIELDS }) });
-  }
-  for (const [label, dataset, file, target] of runs) {
-    const { result: r, peaks } = await withPeakRss(procs, () => ingest(dataset, file));
+  const createDataset = (name) =>
+    api('/datasets', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name, key: ['email'], fields: FIELDS }) });
+  for (const [label, dataset, file, target, fresh] of runs) {
+    // A first load goes into an empty dataset each time; the re-ingest into the CSV's, full.
+    const attempts = [];
+    for (let i = 1; i <= REPEAT; i++) {
+      const name = fresh ? `${dataset}_${i}` : dataset;
+      if (fresh) await createDataset(name);
+      attempts.push(await withPeakRss(procs, () => ingest(name, file)));
+    }
+    const best = attempts.reduce((a, b) => (b.result.seconds < a.result.seconds ? b : a));
+    const { result: r, peaks } = best;
     const rate = ROWS / r.seconds;
     const ratio = rate / baseRate;
     results[label] = { rate, ratio, target, ...r, peaks };
-    report(`Sluice ${label}, end to end`, `${fmt(rate)} rows/s (${r.seconds.toFixed(2)} s)  ratio ${ratio.toFixed(2)}  target ≥ ${target}  ${ratio >= target ? 'met' : 'MISSED'}`);
+    const all = seconds(attempts.map((a) => a.result.seconds));
+    report(`Sluice ${label}, end to end`, `${fmt(rate)} rows/s (best of ${REPEAT}: ${all})  ratio ${ratio.toFixed(2)}  target ≥ ${target}  ${ratio >= target ? 'met' : 'MISSED'}`);
     report(`  counts`, JSON.stringify(r.counts));
     report(`  upload`, `${(r.size / 1024 / 1024 / r.uploadSeconds).toFixed(0)} MB/s (${mb(r.size)} MB in ${r.uploadSeconds.toFixed(2)} s)`);
-    report(`  peak RSS api / worker`, `${mb(peaks.api)} MB / ${mb(peaks.worker)} MB`);
-    report(`  longest gap between progress updates`, `${r.maxGapSeconds.toFixed(2)} s (target ≤ 1 s) ${r.maxGapSeconds <= 1 ? 'met' : 'MISSED'}`);
+    report(`  peak RSS api / worker`, `${mb(Math.max(...attempts.map((a) => a.peaks.api)))} MB / ${mb(Math.max(...attempts.map((a) => a.peaks.worker)))} MB`);
+    const gap = Math.max(...attempts.map((a) => a.result.maxGapSeconds));
+    report(`  longest gap between progress updates`, `${gap.toFixed(2)} s (target ≤ 1 s) ${gap <= 1 ? 'met' : 'MISSED'}`);
   }
 
   if (!SKIP_MEMORY) {
@@ -263,7 +279,7 @@ try {
       const rows = rowsForBytes(bytes);
       const file = await writeFile(path.join(dataDir, `rows-${rows}.csv`), rows, 'csv');
       const dataset = `bench_mem_${label.replace(' ', '').toLowerCase()}`;
-      await api('/datasets', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: dataset, key: ['email'], fields: FIELDS }) });
+      await createDataset(dataset);
       const { result: r, peaks } = await withPeakRss(procs, () => ingest(dataset, file));
       memory[label] = peaks;
       report(`memory: ${label} CSV (${fmt(rows)} rows)`, `peak RSS api ${mb(peaks.api)} MB, worker ${mb(peaks.worker)} MB; ${fmt(rows / r.seconds)} rows/s; longest progress gap ${r.maxGapSeconds.toFixed(2)} s`);

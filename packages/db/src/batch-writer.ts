@@ -97,7 +97,6 @@ function* copyLines(rows: Iterable<ValidRow>, prefix: string, suffix: string): G
 const COPY_STAGING = 'COPY sluice_staging (key_hash, content_hash, data) FROM STDIN';
 const COPY_RECORDS = 'COPY records (tenant_id, dataset_id, key_hash, content_hash, data, first_job_id, last_job_id) FROM STDIN';
 
-const byKey = (a: ValidRow, b: ValidRow) => (a.keyHash < b.keyHash ? -1 : a.keyHash > b.keyHash ? 1 : 0);
 const isUniqueViolation = (error: unknown) => (error as { code?: unknown }).code === '23505';
 
 /** One row per identity, the later row of the batch winning (contract 1). */
@@ -153,7 +152,7 @@ export class BatchWriter {
   private sequence = 0;
   /** Settles once the latest batch has begun its transaction (or gave up before). */
   private lastStarted: Promise<void> = Promise.resolve();
-  private previousKeys: ReadonlySet<string> = new Set();
+  private previousKeys: ReadonlyMap<string, ValidRow> = new Map();
   private failure: { error: unknown } | undefined;
   private readonly probeUnchanged: boolean;
   /** Whether new rows may still go straight into `records` (see the design notes). */
@@ -184,7 +183,7 @@ export class BatchWriter {
     };
     this.lastStarted = new Promise<void>((resolve) => (started = resolve));
     this.checkpoint = batch.lastRow;
-    this.previousKeys = new Set(rows.keys());
+    this.previousKeys = rows;
     const commit = this.commit(batch, rows, step, bytesRead).then((outcome) => {
       this.onCommitted?.(outcome, batch);
       return outcome;
@@ -228,7 +227,8 @@ export class BatchWriter {
         await c.query(STAGING);
         staged.add(c);
       }
-      let sorted = [...rows.values()].sort(byKey);
+      // Identity order, by the native string sort (hex sorts as the bytes do).
+      let sorted = [...rows.keys()].sort().map((k) => rows.get(k)!);
       let sharesKeys = false;
       for (const k of rows.keys()) {
         if (step.keysBefore.has(k)) {
@@ -354,7 +354,7 @@ interface Step {
   /** The checkpoint the job must be at: the end of the batch before. */
   expected: number;
   /** Identities of the batch before, which may not be committed yet. */
-  keysBefore: ReadonlySet<string>;
+  keysBefore: ReadonlyMap<string, ValidRow>;
   /** Settles once the batch before has begun its transaction. */
   afterStart: Promise<void>;
   started: () => void;

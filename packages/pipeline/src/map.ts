@@ -11,7 +11,10 @@ export class ColumnMapper {
   private planFor: readonly string[] | null = null;
   private plan: Array<[field: string, index: number]> = [];
 
+  private readonly fieldNames: readonly string[];
+
   constructor(fields: readonly FieldSpec[]) {
+    this.fieldNames = fields.map((f) => f.name);
     for (const f of fields) {
       for (const label of [f.name, ...f.aliases]) this.byLabel.set(foldColumnName(label), f.name);
     }
@@ -44,8 +47,10 @@ export class ColumnMapper {
     return this.plan;
   }
 
+  /** Every field gets its key (undefined when no column feeds it), so validation need not copy. */
   fromCells(cells: readonly string[], columns: readonly string[]): Record<string, unknown> {
     const out: Record<string, unknown> = {};
+    for (const name of this.fieldNames) out[name] = undefined;
     for (const [field, index] of this.mapping(columns)) out[field] = cells[index];
     return out;
   }

@@ -37,9 +37,13 @@ export function createRowPreparer(spec: Pick<DatasetSpec, 'fields' | 'key'>): (s
     const contentHash = sha256Hex(json);
     let keyHash = contentHash;
     if (key.length > 0) {
-      const identity: Record<string, unknown> = {};
-      for (const k of key) identity[k] = result.data[k];
-      keyHash = sha256Hex(JSON.stringify(identity));
+      // The canonical JSON of the key fields, written out: field names are plain identifiers.
+      let identity = '{';
+      for (let i = 0; i < key.length; i++) {
+        const k = key[i]!;
+        identity += `${i === 0 ? '' : ','}"${k}":${JSON.stringify(result.data[k])}`;
+      }
+      keyHash = sha256Hex(`${identity}}`);
     }
     return { ok: true, value: { row: source.row, json, keyHash, contentHash } };
   };

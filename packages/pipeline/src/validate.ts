@@ -96,8 +96,13 @@ export function buildRowValidator(spec: Pick<DatasetSpec, 'fields'>): (input: Re
   return (input) => {
     // zod 4 rejects an absent key before a field's own schema runs; give every field its key
     // so that "absent" is decided here: required → "is required", optional → left out.
-    const full: Record<string, unknown> = {};
-    for (const name of fieldNames) full[name] = Object.hasOwn(input, name) ? input[name] : undefined;
+    let full = input;
+    for (const name of fieldNames) {
+      if (!Object.hasOwn(input, name)) {
+        full = Object.fromEntries(fieldNames.map((n) => [n, Object.hasOwn(input, n) ? input[n] : undefined]));
+        break;
+      }
+    }
     const result = schema.safeParse(full);
     if (!result.success) {
       return { ok: false, errors: result.error.issues.map((i) => ({ field: String(i.path[0] ?? '') || null, message: i.message })) };
