@@ -3,19 +3,14 @@
 // everything it needs and stops it in afterAll. One file at a time: the cases share a 2-core
 // machine with the servers they break.
 // Run: npm run test:chaos
+import base from './jest.config.mjs';
+
 /** @type {import('jest').Config} */
 export default {
-  testEnvironment: 'node',
-  extensionsToTreatAsEsm: ['.ts'],
-  transform: {
-    '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'es6' } }],
-  },
-  moduleNameMapper: {
-    '^@sluice/api$': '<rootDir>/apps/api/src/app.ts',
-    '^@sluice/migrations$': '<rootDir>/migrations/index.ts',
-    '^@sluice/(.*)$': '<rootDir>/packages/$1/src/index.ts',
-    '^(\\.{1,2}/.*)\\.js$': '$1',
-  },
+  testEnvironment: base.testEnvironment,
+  extensionsToTreatAsEsm: base.extensionsToTreatAsEsm,
+  transform: base.transform,
+  moduleNameMapper: base.moduleNameMapper,
   testMatch: ['<rootDir>/tests/chaos/**/*.test.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
   testTimeout: 180_000,

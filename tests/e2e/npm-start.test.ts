@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
+import { freePort } from '../helpers/net.js';
 import { createTestDatabase, testQueuePrefix } from '../helpers/database.js';
 
 // The service as a user runs it: `npm start` (scripts/sluice.mjs start) migrates, then runs
@@ -17,17 +17,6 @@ let baseUrl: string;
 let database: Awaited<ReturnType<typeof createTestDatabase>>;
 let storageDir: string;
 let exited: Promise<number | null>;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
-    });
-  });
-}
 
 async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;

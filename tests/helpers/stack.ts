@@ -1,6 +1,6 @@
 import { buildApp } from '@sluice/api';
 import { loadConfig, type Config } from '@sluice/config';
-import { createIngestWorker, type IngestWorker } from '@sluice/ingest';
+import { createIngestWorker, workerSettings, type IngestWorker } from '@sluice/ingest';
 import { createLogger } from '@sluice/logging';
 import { createDeps, type Deps } from '@sluice/runtime';
 import type { FastifyInstance } from 'fastify';
@@ -63,14 +63,7 @@ export async function startTestStack(env: Record<string, string> = {}, options: 
     if (worker !== undefined) return;
     worker = createIngestWorker(
       { db: deps.database.db, pool: deps.database.pool, storage: deps.storage, logger, batch: config.batch },
-      {
-        connection: deps.redis,
-        prefix: config.queuePrefix,
-        concurrency: config.worker.concurrency,
-        lockMs: config.worker.lockMs,
-        stalledIntervalMs: config.worker.stalledIntervalMs,
-        maxStalled: config.worker.maxStalled,
-      },
+      { connection: deps.redis, ...workerSettings(config) },
     );
     running = worker.worker.run();
     await worker.worker.waitUntilReady();

@@ -1,6 +1,6 @@
 import { loadConfig } from '@sluice/config';
 import { assertSchemaCurrent } from '@sluice/db';
-import { assertNoEviction, createIngestWorker, reconcileJobs } from '@sluice/ingest';
+import { assertNoEviction, createIngestWorker, reconcileJobs, workerSettings } from '@sluice/ingest';
 import { createDeps } from '@sluice/runtime';
 
 const config = loadConfig(process.env);
@@ -13,14 +13,7 @@ try {
   await assertNoEviction(deps.redis);
   const ingest = createIngestWorker(
     { db: deps.database.db, pool: deps.database.pool, storage: deps.storage, logger, batch: config.batch },
-    {
-      connection: deps.redis,
-      prefix: config.queuePrefix,
-      concurrency: config.worker.concurrency,
-      lockMs: config.worker.lockMs,
-      stalledIntervalMs: config.worker.stalledIntervalMs,
-      maxStalled: config.worker.maxStalled,
-    },
+    { connection: deps.redis, ...workerSettings(config) },
   );
   const reconcile = () =>
     reconcileJobs(deps.database.db, deps.queue, retry, logger, config.worker.reconcileIdleMs).catch((error: Error) =>

@@ -1,4 +1,4 @@
 export { runIngestJob, type IngestDeps, type RunOptions, type RunResult } from './run-ingest-job.js';
-export { createIngestWorker, type IngestWorker, type IngestWorkerOptions } from './ingest-worker.js';
+export { createIngestWorker, workerSettings, type IngestWorker, type IngestWorkerOptions } from './ingest-worker.js';
 export { reconcileJobs } from './reconciler.js';
 export { assertNoEviction } from './redis-policy.js';

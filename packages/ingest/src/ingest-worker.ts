@@ -1,7 +1,14 @@
+import type { Config } from '@sluice/config';
 import { AppError } from '@sluice/errors';
 import { INGEST_QUEUE, ingestPayloadSchema, type IngestPayload } from '@sluice/queue';
 import { DelayedError, UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import { runIngestJob, type IngestDeps } from './run-ingest-job.js';
+
+/** A worker's settings as configured: `{ connection, ...workerSettings(config) }`. */
+export function workerSettings(config: Pick<Config, 'queuePrefix' | 'worker'>): Omit<IngestWorkerOptions, 'connection'> {
+  const { concurrency, lockMs, stalledIntervalMs, maxStalled } = config.worker;
+  return { prefix: config.queuePrefix, concurrency, lockMs, stalledIntervalMs, maxStalled };
+}
 
 export interface IngestWorkerOptions {
   connection: ConnectionOptions;
