@@ -37,7 +37,7 @@ const nodeGlobals = Object.fromEntries(
   ].map((name) => [name, 'readonly']),
 );
 
-const testFiles = ['**/*.test.ts', 'tests/**/*.ts'];
+const testFiles = ['**/*.test.ts', '**/*.testing.ts', 'tests/**/*.ts'];
 
 export default tseslint.config(
   {

@@ -1,27 +1,16 @@
 import { AppError } from '@sluice/errors';
 import { batchRows, type Batch } from './batch.js';
 import type { PreparedRow, RejectedRow, ValidRow } from './rows.js';
-
-async function* from<T>(items: readonly T[]): AsyncGenerator<T> {
-  for (const item of items) yield item;
-}
+import { collect, from } from './steps.testing.js';
 
 async function* thenThrow<T>(items: readonly T[], error: unknown): AsyncGenerator<T> {
   for (const item of items) yield item;
   throw error;
 }
 
-async function drain(
-  source: AsyncIterable<PreparedRow[]>,
-  limits: { rows: number; bytes: number },
-): Promise<{ batches: Batch[]; error: unknown }> {
-  const batches: Batch[] = [];
-  try {
-    for await (const batch of batchRows(source, limits)) batches.push(batch);
-  } catch (error) {
-    return { batches, error };
-  }
-  return { batches, error: undefined };
+async function drain(source: AsyncIterable<PreparedRow[]>, limits: { rows: number; bytes: number }): Promise<{ batches: Batch[]; error: unknown }> {
+  const { out, error } = await collect(batchRows(source, limits));
+  return { batches: out, error };
 }
 
 const validValue = (row: number, json = '{"a":1}'): ValidRow => ({ row, json, keyHash: `k${row}`, contentHash: `c${row}` });

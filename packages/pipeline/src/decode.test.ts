@@ -1,8 +1,5 @@
 import { decodeUtf8 } from './decode.js';
-
-async function* from<T>(items: readonly T[]): AsyncGenerator<T> {
-  for (const item of items) yield item;
-}
+import { from } from './steps.testing.js';
 
 async function decode(chunks: readonly number[][]): Promise<string[]> {
   const out: string[] = [];

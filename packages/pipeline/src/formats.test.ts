@@ -1,9 +1,6 @@
 import { isFormat, parseRows, resolveFormat } from './formats.js';
 import type { RowChunk } from './rows.js';
-
-async function* from<T>(items: readonly T[]): AsyncGenerator<T> {
-  for (const item of items) yield item;
-}
+import { from } from './steps.testing.js';
 
 async function collect(it: AsyncIterable<RowChunk>): Promise<RowChunk[]> {
   const out: RowChunk[] = [];

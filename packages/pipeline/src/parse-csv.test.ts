@@ -1,25 +1,11 @@
 import { isAppError } from '@sluice/errors';
 import { parseCsv, type CsvParseOptions } from './parse-csv.js';
 import type { RowChunk, SourceRow, StepContext } from './rows.js';
-
-async function* from<T>(items: readonly T[]): AsyncGenerator<T> {
-  for (const item of items) yield item;
-}
+import { collect, from } from './steps.testing.js';
 
 /** Runs the step to its end: the chunks it yielded, and the error it ended with, if any. */
-async function drain(
-  chunks: readonly string[],
-  options?: CsvParseOptions,
-  ctx?: StepContext,
-): Promise<{ out: RowChunk[]; error: unknown }> {
-  const out: RowChunk[] = [];
-  try {
-    for await (const chunk of parseCsv(from(chunks), options, ctx)) out.push(chunk);
-  } catch (error) {
-    return { out, error };
-  }
-  return { out, error: undefined };
-}
+const drain = (chunks: readonly string[], options?: CsvParseOptions, ctx?: StepContext): Promise<{ out: RowChunk[]; error: unknown }> =>
+  collect(parseCsv(from(chunks), options, ctx));
 
 async function rowsOf(chunks: readonly string[], options?: CsvParseOptions): Promise<SourceRow[]> {
   const { out, error } = await drain(chunks, options);

@@ -1,19 +1,8 @@
 import { jsonRow, parseNdjson } from './parse-ndjson.js';
 import type { RowChunk, SourceRow, StepContext } from './rows.js';
+import { collect, from } from './steps.testing.js';
 
-async function* from<T>(items: readonly T[]): AsyncGenerator<T> {
-  for (const item of items) yield item;
-}
-
-async function drain(chunks: readonly string[], ctx?: StepContext): Promise<{ out: RowChunk[]; error: unknown }> {
-  const out: RowChunk[] = [];
-  try {
-    for await (const chunk of parseNdjson(from(chunks), ctx)) out.push(chunk);
-  } catch (error) {
-    return { out, error };
-  }
-  return { out, error: undefined };
-}
+const drain = (chunks: readonly string[], ctx?: StepContext): Promise<{ out: RowChunk[]; error: unknown }> => collect(parseNdjson(from(chunks), ctx));
 
 async function rowsOf(chunks: readonly string[]): Promise<SourceRow[]> {
   const { out, error } = await drain(chunks);

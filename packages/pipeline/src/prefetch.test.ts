@@ -1,8 +1,5 @@
 import { prefetch } from './prefetch.js';
-
-async function* from<T>(items: readonly T[]): AsyncGenerator<T> {
-  for (const item of items) yield item;
-}
+import { from } from './steps.testing.js';
 
 /**
  * A hand-written source that counts how often it is pulled and closed. `failAt` makes the

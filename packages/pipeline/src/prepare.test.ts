@@ -2,10 +2,7 @@ import { datasetSpecSchema, type DatasetSpecInput } from './dataset-spec.js';
 import { sha256Hex } from './hash.js';
 import { createRowPreparer, prepareRows } from './prepare.js';
 import type { PreparedRow, RowChunk, SourceRow, ValidRow } from './rows.js';
-
-async function* from<T>(items: readonly T[]): AsyncGenerator<T> {
-  for (const item of items) yield item;
-}
+import { from } from './steps.testing.js';
 
 async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];
