@@ -46,15 +46,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   await app.register(errorsPlugin);
-  await app.register(tenantPlugin);
+  await app.register(tenantPlugin, deps);
   await app.register(multipart, {
     limits: { fileSize: deps.config.upload.maxBytes, files: 1, fields: 10, fieldSize: 1024, parts: 12, headerPairs: 100 },
   });
 
   await app.register(healthRoutes, deps);
-  await app.register(datasetRoutes, deps);
+  await app.register(datasetRoutes);
   await app.register(uploadRoutes, deps);
   await app.register(jobRoutes, deps);
-  await app.register(recordRoutes, deps);
+  await app.register(recordRoutes);
   return app;
 }

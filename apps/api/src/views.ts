@@ -34,7 +34,14 @@ export function jobView(j: JobView) {
 }
 
 export function recordView(r: RecordView) {
-  return { id: String(r.id), dataset: r.dataset_name, data: r.data, jobId: r.last_job_id, createdAt: iso(r.created_at), updatedAt: iso(r.updated_at) };
+  return {
+    id: String(r.id),
+    dataset: r.dataset_name,
+    data: r.data,
+    jobId: r.last_job_id,
+    createdAt: iso(r.created_at),
+    updatedAt: iso(r.updated_at),
+  };
 }
 
 export function validationErrorView(e: ValidationErrorRow) {

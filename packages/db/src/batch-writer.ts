@@ -282,7 +282,10 @@ export class BatchWriter {
         throw new AppError('job_cancelled', `job ${job.id} is ${state?.status ?? 'gone'}; stopping at the batch boundary`);
       }
       if (state.attempts !== job.attempt || Number(state.checkpoint) !== step.expected) {
-        throw new AppError('job_superseded', `job ${job.id} is at attempt ${state.attempts}, row ${state.checkpoint}; this run is attempt ${job.attempt} at row ${step.expected}`);
+        throw new AppError(
+          'job_superseded',
+          `job ${job.id} is at attempt ${state.attempts}, row ${state.checkpoint}; this run is attempt ${job.attempt} at row ${step.expected}`,
+        );
       }
 
       let inserted = copied ? sorted.length : 0;

@@ -1,4 +1,5 @@
 export { createDatabase, type Database } from './database.js';
+export { withTenant } from './tenant-scope.js';
 export { assertSchemaCurrent, ensureDatabase, migrateToLatest } from './migrate.js';
 export * from './schema.js';
 export { findDatasetById, findDatasetByName, insertDataset, isUniqueViolation, listDatasets } from './datasets.repository.js';

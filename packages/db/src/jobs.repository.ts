@@ -5,7 +5,11 @@ import type { DB, Job, JobErrorInfo, JobStatus, NewJob } from './schema.js';
 export type JobView = Job & { dataset_name: string };
 
 function withDataset(db: Kysely<DB>) {
-  return db.selectFrom('ingestion_jobs as j').innerJoin('datasets as d', 'd.id', 'j.dataset_id').selectAll('j').select('d.name as dataset_name');
+  return db
+    .selectFrom('ingestion_jobs as j')
+    .innerJoin('datasets as d', 'd.id', 'j.dataset_id')
+    .selectAll('j')
+    .select('d.name as dataset_name');
 }
 
 export async function insertJob(db: Kysely<DB>, job: NewJob): Promise<Job> {
@@ -74,7 +78,14 @@ export async function completeJob(db: Kysely<DB>, tenantId: string, id: string, 
  * Records why a job failed; `final` ends it, otherwise it waits for its next attempt. With
  * `attempt`, only if that run still owns the job: a run that lost it must not rewrite it.
  */
-export async function failJob(db: Kysely<DB>, tenantId: string, id: string, error: JobErrorInfo, final: boolean, attempt?: number): Promise<void> {
+export async function failJob(
+  db: Kysely<DB>,
+  tenantId: string,
+  id: string,
+  error: JobErrorInfo,
+  final: boolean,
+  attempt?: number,
+): Promise<void> {
   await db
     .updateTable('ingestion_jobs')
     .set({
@@ -91,7 +102,12 @@ export async function failJob(db: Kysely<DB>, tenantId: string, id: string, erro
 }
 
 export async function saveJobColumns(db: Kysely<DB>, tenantId: string, id: string, columns: readonly string[]): Promise<void> {
-  await db.updateTable('ingestion_jobs').set({ columns: JSON.stringify(columns) }).where('tenant_id', '=', tenantId).where('id', '=', id).execute();
+  await db
+    .updateTable('ingestion_jobs')
+    .set({ columns: JSON.stringify(columns) })
+    .where('tenant_id', '=', tenantId)
+    .where('id', '=', id)
+    .execute();
 }
 
 /**

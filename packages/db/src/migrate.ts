@@ -45,7 +45,10 @@ export async function assertSchemaCurrent<T>(kysely: Kysely<T>): Promise<void> {
   const db = kysely as unknown as Kysely<unknown>;
   const known = Object.keys(migrations);
   const exists = await sql<{ ok: boolean }>`SELECT to_regclass('kysely_migration') IS NOT NULL AS ok`.execute(db);
-  const applied = exists.rows[0]?.ok === true ? (await sql<{ name: string }>`SELECT name FROM kysely_migration ORDER BY name`.execute(db)).rows.map((r) => r.name) : [];
+  const applied =
+    exists.rows[0]?.ok === true
+      ? (await sql<{ name: string }>`SELECT name FROM kysely_migration ORDER BY name`.execute(db)).rows.map((r) => r.name)
+      : [];
   const unknown = applied.filter((name) => !known.includes(name));
   if (unknown.length > 0) {
     throw new Error(`The database has migrations this version does not know (${unknown.join(', ')}): deploy the newer release.`);

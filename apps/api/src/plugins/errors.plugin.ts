@@ -35,7 +35,8 @@ interface ErrorResponse {
  * logged, never sent.
  */
 export function toErrorResponse(error: FastifyError): ErrorResponse {
-  if (isAppError(error)) return { status: error.status, body: errorBody(error.code, error.message, error.details), log: error.status >= 500 };
+  if (isAppError(error))
+    return { status: error.status, body: errorBody(error.code, error.message, error.details), log: error.status >= 500 };
   if (hasZodFastifySchemaValidationErrors(error)) {
     // Typed here: the library types its issues through 'fastify/types/schema', which NodeNext
     // resolution cannot reach (fastify has no "exports"), so they would be `any`.

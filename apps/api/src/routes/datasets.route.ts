@@ -4,17 +4,16 @@ import { datasetSpecSchema } from '@sluice/pipeline';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { AppDeps } from '../app.js';
 import { datasetView } from '../views.js';
 
-export async function datasetRoutes(fastify: FastifyInstance, deps: AppDeps) {
+export async function datasetRoutes(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<ZodTypeProvider>();
-  const { db } = deps.database;
-
   app.post('/datasets', { schema: { body: datasetSpecSchema } }, async (request, reply) => {
     const spec = request.body;
     try {
-      const dataset = await insertDataset(db, { tenantId: request.tenantId, name: spec.name, fields: spec.fields, key: spec.key });
+      const dataset = await request.withTenant((db) =>
+        insertDataset(db, { tenantId: request.tenantId, name: spec.name, fields: spec.fields, key: spec.key }),
+      );
       return reply.status(201).header('location', `/datasets/${dataset.name}`).send(datasetView(dataset));
     } catch (error) {
       if (isUniqueViolation(error)) throw new AppError('conflict', `a dataset named "${spec.name}" already exists`);
@@ -22,10 +21,12 @@ export async function datasetRoutes(fastify: FastifyInstance, deps: AppDeps) {
     }
   });
 
-  app.get('/datasets', async (request) => ({ items: (await listDatasets(db, request.tenantId)).map(datasetView) }));
+  app.get('/datasets', async (request) => ({
+    items: (await request.withTenant((db) => listDatasets(db, request.tenantId))).map(datasetView),
+  }));
 
   app.get('/datasets/:name', { schema: { params: z.object({ name: z.string() }) } }, async (request) => {
-    const dataset = await findDatasetByName(db, request.tenantId, request.params.name);
+    const dataset = await request.withTenant((db) => findDatasetByName(db, request.tenantId, request.params.name));
     if (dataset === undefined) throw new AppError('not_found', `dataset "${request.params.name}" not found`);
     return datasetView(dataset);
   });

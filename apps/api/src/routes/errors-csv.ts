@@ -20,7 +20,10 @@ function describe(errors: ValidationErrorRow['errors']): string {
  * A job's rejected rows as CSV, in the file's own columns plus `error`, ready to fix and
  * upload again. Pages through the rows so memory stays flat however many there are.
  */
-export async function* errorsCsv(columns: readonly string[], fetchPage: (after: number | undefined) => Promise<ValidationErrorRow[]>): AsyncGenerator<string> {
+export async function* errorsCsv(
+  columns: readonly string[],
+  fetchPage: (after: number | undefined) => Promise<ValidationErrorRow[]>,
+): AsyncGenerator<string> {
   yield [...columns, 'error'].map(csvCell).join(',') + '\r\n';
   let after: number | undefined;
   for (;;) {

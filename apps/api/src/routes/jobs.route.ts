@@ -1,7 +1,7 @@
 import { cancelJob, findDatasetByName, findJob, listJobs, listRejectedColumns, listValidationErrors, reopenJob } from '@sluice/db';
 import { AppError } from '@sluice/errors';
 import { dequeueIngest, enqueueIngest } from '@sluice/queue';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { Readable } from 'node:stream';
 import { z } from 'zod';
@@ -15,10 +15,8 @@ const idParams = z.object({ id: z.string() });
 
 export async function jobRoutes(fastify: FastifyInstance, deps: AppDeps) {
   const app = fastify.withTypeProvider<ZodTypeProvider>();
-  const { db } = deps.database;
-
-  const jobOr404 = async (tenantId: string, id: string) => {
-    const job = UUID.test(id) ? await findJob(db, tenantId, id) : undefined;
+  const jobOr404 = async (request: FastifyRequest, id: string) => {
+    const job = UUID.test(id) ? await request.withTenant((db) => findJob(db, request.tenantId, id)) : undefined;
     if (job === undefined) throw new AppError('not_found', `job ${id} not found`);
     return job;
   };
@@ -27,43 +25,50 @@ export async function jobRoutes(fastify: FastifyInstance, deps: AppDeps) {
     '/jobs',
     {
       schema: {
-        querystring: z.object({ status: z.enum(STATUSES).optional(), dataset: z.string().optional(), limit: limitSchema, cursor: z.string().regex(UUID).optional() }),
+        querystring: z.object({
+          status: z.enum(STATUSES).optional(),
+          dataset: z.string().optional(),
+          limit: limitSchema,
+          cursor: z.string().regex(UUID).optional(),
+        }),
       },
     },
     async (request) => {
       const { status, dataset, limit, cursor } = request.query;
-      let datasetId: string | undefined;
-      if (dataset !== undefined) {
-        const found = await findDatasetByName(db, request.tenantId, dataset);
-        if (found === undefined) return { items: [], nextCursor: null };
-        datasetId = found.id;
-      }
-      const rows = await listJobs(db, request.tenantId, { status, datasetId, limit: limit + 1, cursor });
+      const rows = await request.withTenant(async (db) => {
+        let datasetId: string | undefined;
+        if (dataset !== undefined) {
+          const found = await findDatasetByName(db, request.tenantId, dataset);
+          if (found === undefined) return [];
+          datasetId = found.id;
+        }
+        return listJobs(db, request.tenantId, { status, datasetId, limit: limit + 1, cursor });
+      });
       const { items, nextCursor } = page(rows, limit, (j) => j.id);
       return { items: items.map(jobView), nextCursor };
     },
   );
 
-  app.get('/jobs/:id', { schema: { params: idParams } }, async (request) => jobView(await jobOr404(request.tenantId, request.params.id)));
+  app.get('/jobs/:id', { schema: { params: idParams } }, async (request) => jobView(await jobOr404(request, request.params.id)));
 
   // Stops a queued or running job; a running one stops at its next batch boundary.
   app.post('/jobs/:id/cancel', { schema: { params: idParams } }, async (request) => {
-    const job = await jobOr404(request.tenantId, request.params.id);
-    if (!(await cancelJob(db, request.tenantId, job.id))) {
+    const job = await jobOr404(request, request.params.id);
+    if (!(await request.withTenant((db) => cancelJob(db, request.tenantId, job.id)))) {
       throw new AppError('conflict', `job ${job.id} is ${job.status}; only queued or processing jobs can be cancelled`);
     }
     await dequeueIngest(deps.queue, job.id);
-    return jobView(await jobOr404(request.tenantId, job.id));
+    return jobView(await jobOr404(request, job.id));
   });
 
   // Runs a failed or cancelled job again from its checkpoint.
   app.post('/jobs/:id/retry', { schema: { params: idParams } }, async (request, reply) => {
-    const job = await jobOr404(request.tenantId, request.params.id);
-    if (!(await reopenJob(db, request.tenantId, job.id))) {
+    const job = await jobOr404(request, request.params.id);
+    if (!(await request.withTenant((db) => reopenJob(db, request.tenantId, job.id)))) {
       throw new AppError('conflict', `job ${job.id} is ${job.status}; only failed or cancelled jobs can be retried`);
     }
     // The answer is the job as this request left it; a worker may take it the moment it is queued.
-    const reopened = await jobOr404(request.tenantId, job.id);
+    const reopened = await jobOr404(request, job.id);
     try {
       await dequeueIngest(deps.queue, job.id);
       await enqueueIngest(deps.queue, { jobId: job.id, tenantId: request.tenantId, correlationId: request.id }, deps.retry);
@@ -79,21 +84,28 @@ export async function jobRoutes(fastify: FastifyInstance, deps: AppDeps) {
     {
       schema: {
         params: idParams,
-        querystring: z.object({ limit: limitSchema, cursor: z.coerce.number().int().min(0).optional(), format: z.enum(['json', 'csv']).default('json') }),
+        querystring: z.object({
+          limit: limitSchema,
+          cursor: z.coerce.number().int().min(0).optional(),
+          format: z.enum(['json', 'csv']).default('json'),
+        }),
       },
     },
     async (request, reply) => {
-      const job = await jobOr404(request.tenantId, request.params.id);
+      const job = await jobOr404(request, request.params.id);
       const { limit, cursor, format } = request.query;
       if (format === 'csv') {
-        const rows = (after: number | undefined) => listValidationErrors(db, request.tenantId, { jobId: job.id, limit: 1000, cursor: after });
-        const columns = job.columns ?? (await listRejectedColumns(db, request.tenantId, job.id));
+        const rows = (after: number | undefined) =>
+          request.withTenant((db) => listValidationErrors(db, request.tenantId, { jobId: job.id, limit: 1000, cursor: after }));
+        const columns = job.columns ?? (await request.withTenant((db) => listRejectedColumns(db, request.tenantId, job.id)));
         return reply
           .header('content-type', 'text/csv; charset=utf-8')
           .header('content-disposition', `attachment; filename="${job.id}-errors.csv"`)
           .send(Readable.from(errorsCsv(columns, rows)));
       }
-      const rows = await listValidationErrors(db, request.tenantId, { jobId: job.id, limit: limit + 1, cursor });
+      const rows = await request.withTenant((db) =>
+        listValidationErrors(db, request.tenantId, { jobId: job.id, limit: limit + 1, cursor }),
+      );
       const { items, nextCursor } = page(rows, limit, (e) => e.row_number);
       return { items: items.map(validationErrorView), nextCursor };
     },

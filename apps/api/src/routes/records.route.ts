@@ -3,22 +3,32 @@ import { AppError } from '@sluice/errors';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { AppDeps } from '../app.js';
 import { recordView } from '../views.js';
 import { limitSchema, page } from './pagination.js';
 
-export async function recordRoutes(fastify: FastifyInstance, deps: AppDeps) {
+export async function recordRoutes(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<ZodTypeProvider>();
-  const { db } = deps.database;
-
   app.get(
     '/records',
-    { schema: { querystring: z.object({ dataset: z.string().min(1), limit: limitSchema, cursor: z.string().regex(/^[0-9a-f]{64}$/, 'must be a cursor from a previous page').optional() }) } },
+    {
+      schema: {
+        querystring: z.object({
+          dataset: z.string().min(1),
+          limit: limitSchema,
+          cursor: z
+            .string()
+            .regex(/^[0-9a-f]{64}$/, 'must be a cursor from a previous page')
+            .optional(),
+        }),
+      },
+    },
     async (request) => {
       const { dataset, limit, cursor } = request.query;
-      const found = await findDatasetByName(db, request.tenantId, dataset);
-      if (found === undefined) throw new AppError('not_found', `dataset "${dataset}" not found`);
-      const rows = await listRecords(db, request.tenantId, { datasetId: found.id, limit: limit + 1, cursor });
+      const rows = await request.withTenant(async (db) => {
+        const found = await findDatasetByName(db, request.tenantId, dataset);
+        if (found === undefined) throw new AppError('not_found', `dataset "${dataset}" not found`);
+        return listRecords(db, request.tenantId, { datasetId: found.id, limit: limit + 1, cursor });
+      });
       const { items, nextCursor } = page(rows, limit, (r) => r.key);
       return { items: items.map(recordView), nextCursor };
     },
@@ -26,7 +36,7 @@ export async function recordRoutes(fastify: FastifyInstance, deps: AppDeps) {
 
   app.get('/records/:id', { schema: { params: z.object({ id: z.string() }) } }, async (request) => {
     const id = /^\d{1,15}$/.test(request.params.id) ? Number(request.params.id) : undefined;
-    const record = id === undefined ? undefined : await findRecord(db, request.tenantId, id);
+    const record = id === undefined ? undefined : await request.withTenant((db) => findRecord(db, request.tenantId, id));
     if (record === undefined) throw new AppError('not_found', `record ${request.params.id} not found`);
     return recordView(record);
   });

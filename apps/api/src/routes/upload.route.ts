@@ -44,15 +44,14 @@ function idempotencyKeyOf(request: FastifyRequest): string | undefined {
  * is refused before a byte is stored. Whatever goes wrong, no file and no job stay behind.
  */
 export async function uploadRoutes(app: FastifyInstance, deps: AppDeps) {
-  const { db } = deps.database;
-
   const receive = async (request: FastifyRequest): Promise<Received> => {
     const fields: Record<string, string> = {};
     let received: Received | undefined;
     try {
       for await (const part of request.parts()) {
         if (part.type === 'field') {
-          if (!FIELDS.has(part.fieldname)) throw new AppError('bad_request', `unexpected field "${part.fieldname}"; expected dataset, format and file`);
+          if (!FIELDS.has(part.fieldname))
+            throw new AppError('bad_request', `unexpected field "${part.fieldname}"; expected dataset, format and file`);
           fields[part.fieldname] = String(part.value).trim();
           continue;
         }
@@ -69,13 +68,17 @@ export async function uploadRoutes(app: FastifyInstance, deps: AppDeps) {
   const receiveFile = async (request: FastifyRequest, part: MultipartFile, fields: Record<string, string>): Promise<Received> => {
     if (part.fieldname !== 'file') throw new AppError('bad_request', `unexpected file field "${part.fieldname}"; send the file as "file"`);
     const name = fields.dataset;
-    if (name === undefined || name === '') throw new AppError('validation_failed', 'field "dataset" is required and must come before the file');
-    const dataset = await findDatasetByName(db, request.tenantId, name);
+    if (name === undefined || name === '')
+      throw new AppError('validation_failed', 'field "dataset" is required and must come before the file');
+    const dataset = await request.withTenant((db) => findDatasetByName(db, request.tenantId, name));
     if (dataset === undefined) throw new AppError('not_found', `dataset "${name}" not found`);
     const fileName = cleanFileName(part.filename) ?? 'upload';
     const format = resolveFormat({ declared: fields.format, fileName, contentType: part.mimetype });
     if (format === undefined) {
-      throw new AppError('unsupported_media_type', `cannot tell the format of "${fileName}": name a format (${FORMATS.join(', ')}) or use a matching file extension`);
+      throw new AppError(
+        'unsupported_media_type',
+        `cannot tell the format of "${fileName}": name a format (${FORMATS.join(', ')}) or use a matching file extension`,
+      );
     }
     const jobId = randomUUID();
     return { dataset, format, fileName, stored: await store(part, `${request.tenantId}/${jobId}`), jobId };
@@ -103,36 +106,38 @@ export async function uploadRoutes(app: FastifyInstance, deps: AppDeps) {
     if (!request.isMultipart()) throw new AppError('unsupported_media_type', 'send the file as multipart/form-data');
     const idempotencyKey = idempotencyKeyOf(request);
     if (idempotencyKey !== undefined) {
-      const existing = await findJobByIdempotencyKey(db, request.tenantId, idempotencyKey);
+      const existing = await request.withTenant((db) => findJobByIdempotencyKey(db, request.tenantId, idempotencyKey));
       if (existing !== undefined) return accepted(reply, existing, 200);
     }
 
     const r = await receive(request);
     const tenantId = request.tenantId;
     try {
-      await insertJob(db, {
-        id: r.jobId,
-        tenant_id: tenantId,
-        dataset_id: r.dataset.id,
-        kind: 'upload',
-        status: 'queued',
-        format: r.format,
-        options: JSON.stringify({}),
-        file_name: r.fileName,
-        storage_key: r.stored.key,
-        size_bytes: r.stored.sizeBytes,
-        sha256: r.stored.sha256,
-        idempotency_key: idempotencyKey ?? null,
-        correlation_id: request.id,
-        columns: null,
-        error: null,
-        started_at: null,
-        finished_at: null,
-      });
+      await request.withTenant((db) =>
+        insertJob(db, {
+          id: r.jobId,
+          tenant_id: tenantId,
+          dataset_id: r.dataset.id,
+          kind: 'upload',
+          status: 'queued',
+          format: r.format,
+          options: JSON.stringify({}),
+          file_name: r.fileName,
+          storage_key: r.stored.key,
+          size_bytes: r.stored.sizeBytes,
+          sha256: r.stored.sha256,
+          idempotency_key: idempotencyKey ?? null,
+          correlation_id: request.id,
+          columns: null,
+          error: null,
+          started_at: null,
+          finished_at: null,
+        }),
+      );
     } catch (error) {
       await deps.storage.remove(r.stored.key);
       if (idempotencyKey !== undefined && isUniqueViolation(error)) {
-        const existing = await findJobByIdempotencyKey(db, tenantId, idempotencyKey);
+        const existing = await request.withTenant((db) => findJobByIdempotencyKey(db, tenantId, idempotencyKey));
         if (existing !== undefined) return accepted(reply, existing, 200);
       }
       throw error;
@@ -144,7 +149,7 @@ export async function uploadRoutes(app: FastifyInstance, deps: AppDeps) {
       request.log.warn({ err: error, jobId: r.jobId }, 'enqueue failed; the reconciler will queue the job');
     }
     request.log.info({ jobId: r.jobId, sizeBytes: r.stored.sizeBytes, format: r.format, dataset: r.dataset.name }, 'upload accepted');
-    const job = await findJob(db, tenantId, r.jobId);
+    const job = await request.withTenant((db) => findJob(db, tenantId, r.jobId));
     if (job === undefined) throw new AppError('internal', 'the job vanished right after it was created');
     return accepted(reply, job, 202);
   });
