@@ -74,6 +74,7 @@ const commands = {
   install: () => ensureInstalled(),
   build: () => (ensureInstalled(), tsc()),
   migrate: () => (ensureInstalled(), tsc(), node('apps/cli/dist/migrate.js')),
+  admin: () => (ensureInstalled(), tsc(), node('apps/cli/dist/admin.js', args)),
   api: () => (ensureInstalled(), tsc(), serve('api')),
   worker: () => (ensureInstalled(), tsc(), serve('worker')),
   start: () => (ensureInstalled(), tsc(), node('apps/cli/dist/migrate.js'), supervise()),

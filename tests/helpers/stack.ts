@@ -1,8 +1,11 @@
 import { buildApp } from '@sluice/api';
+import { createTenant } from '@sluice/auth';
 import { loadConfig, type Config } from '@sluice/config';
 import { createIngestWorker, workerSettings, type IngestWorker } from '@sluice/ingest';
 import { createLogger } from '@sluice/logging';
+import { createDatabase, type Database, type DB } from '@sluice/db';
 import { createDeps, type Deps } from '@sluice/runtime';
+import type { Kysely } from 'kysely';
 import type { FastifyInstance } from 'fastify';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -13,6 +16,11 @@ export interface TestStack {
   baseUrl: string;
   config: Config;
   deps: Deps;
+  /** The database as its owner sees it, past row-level security: for a test's own assertions. */
+  db: Kysely<DB>;
+  /** The tenant the stack created, and its API key, which requests to `baseUrl` carry by default. */
+  tenantId: string;
+  apiKey: string;
   app: FastifyInstance;
   storageDir: string;
   /** Starts the in-process worker (started by default). */
@@ -29,9 +37,31 @@ export interface JobBody {
   [key: string]: unknown;
 }
 
+/** `fetch` as it was before any stack added its key: for requests that must go without one. */
+export const anonymousFetch: typeof fetch = globalThis.fetch;
+
+/**
+ * Makes requests to `baseUrl` carry `key` unless they bring their own Authorization or
+ * X-API-Key header, so tests read as a client with a key would write them. Returns the undo.
+ */
+function authenticateRequestsTo(baseUrl: string, key: string): () => void {
+  const previous = globalThis.fetch;
+  globalThis.fetch = (input, init) => {
+    const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+    if (!url.startsWith(baseUrl)) return previous(input, init);
+    const headers = new Headers(init?.headers);
+    if (!headers.has('authorization') && !headers.has('x-api-key')) headers.set('authorization', `Bearer ${key}`);
+    return previous(input, { ...init, headers });
+  };
+  return () => {
+    globalThis.fetch = previous;
+  };
+}
+
 /**
  * The API on a real loopback port and a real BullMQ worker, on a database and a queue
- * prefix of the test file's own. Everything it opens, `close` closes.
+ * prefix of the test file's own, with a tenant and its key. Everything it opens, `close`
+ * closes.
  */
 export async function startTestStack(env: Record<string, string> = {}, options: { worker?: boolean } = {}): Promise<TestStack> {
   const database = await createTestDatabase();
@@ -52,10 +82,14 @@ export async function startTestStack(env: Record<string, string> = {}, options: 
   const deps = createDeps(config, 'worker', logger);
   const apiDeps = createDeps(config, 'api', logger);
   const retry = { attempts: config.worker.attempts, backoffMs: config.worker.backoffMs };
+  const owner: Database = createDatabase({ url: database.url, poolMax: 2, applicationName: 'sluice-test' });
+  const { tenant, key } = await createTenant(apiDeps.database.db, 'test');
   const app = await buildApp({ ...apiDeps, retry });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address();
   if (address === null || typeof address === 'string') throw new Error('no port');
+  const baseUrl = `http://127.0.0.1:${address.port}`;
+  const unauthenticate = authenticateRequestsTo(baseUrl, key);
 
   let worker: IngestWorker | undefined;
   let running: Promise<void> | undefined;
@@ -76,19 +110,24 @@ export async function startTestStack(env: Record<string, string> = {}, options: 
   if (options.worker !== false) await startWorker();
 
   return {
-    baseUrl: `http://127.0.0.1:${address.port}`,
+    baseUrl,
     config,
     deps,
+    db: owner.db,
+    tenantId: tenant.id,
+    apiKey: key,
     app,
     storageDir,
     startWorker,
     stopWorker,
     close: async () => {
+      unauthenticate();
       await stopWorker();
       await app.close();
       await apiDeps.queue.obliterate({ force: true }).catch(() => undefined);
       await apiDeps.close();
       await deps.close();
+      await owner.close();
       await database.drop();
       await rm(storageDir, { recursive: true, force: true });
     },

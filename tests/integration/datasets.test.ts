@@ -39,7 +39,7 @@ describe('POST /datasets', () => {
     expect(res.body).toEqual({ id: expect.stringMatching(UUID_RE), name: 'people', key: ['email'], fields: PEOPLE_FIELDS, createdAt: expect.stringMatching(ISO_RE) });
 
     const { rows } = await sql<{ id: string; name: string; key: string[]; fields: unknown }>`SELECT id, name, key, fields FROM datasets WHERE name = 'people'`.execute(
-      stack.deps.database.db,
+      stack.db,
     );
     expect(rows).toEqual([{ id: res.body.id, name: 'people', key: ['email'], fields: PEOPLE_FIELDS }]);
   });

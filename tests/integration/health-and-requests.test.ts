@@ -10,7 +10,7 @@ beforeAll(async () => {
 afterAll(async () => stack.close());
 
 async function correlationIdInTable(jobId: string): Promise<string | null> {
-  const { rows } = await sql<{ correlation_id: string | null }>`SELECT correlation_id FROM ingestion_jobs WHERE id = ${jobId}`.execute(stack.deps.database.db);
+  const { rows } = await sql<{ correlation_id: string | null }>`SELECT correlation_id FROM ingestion_jobs WHERE id = ${jobId}`.execute(stack.db);
   expect(rows).toHaveLength(1);
   return rows[0]!.correlation_id;
 }

@@ -27,7 +27,7 @@ const FILE = [HEADER, ...ROWS, ''].join('\n');
 
 async function jobRowsOf(dataset: string): Promise<number> {
   const { rows } = await sql<{ n: number }>`
-    SELECT count(*)::int AS n FROM ingestion_jobs j JOIN datasets d ON d.id = j.dataset_id WHERE d.name = ${dataset}`.execute(stack.deps.database.db);
+    SELECT count(*)::int AS n FROM ingestion_jobs j JOIN datasets d ON d.id = j.dataset_id WHERE d.name = ${dataset}`.execute(stack.db);
   return rows[0]!.n;
 }
 
@@ -140,7 +140,7 @@ describe('Idempotency-Key', () => {
     expect(await jobRowsOf('idem-key')).toBe(1);
     expect(await listFiles(stack.storageDir)).toEqual(filesBefore);
     expect(await recordData(stack, 'idem-key')).toHaveLength(3);
-    const { rows } = await sql<{ idempotency_key: string }>`SELECT idempotency_key FROM ingestion_jobs WHERE id = ${first.body.id}`.execute(stack.deps.database.db);
+    const { rows } = await sql<{ idempotency_key: string }>`SELECT idempotency_key FROM ingestion_jobs WHERE id = ${first.body.id}`.execute(stack.db);
     expect(rows).toEqual([{ idempotency_key: key }]);
   });
 

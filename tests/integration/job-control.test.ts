@@ -12,7 +12,7 @@ beforeAll(async () => {
 });
 afterAll(async () => stack.close());
 
-const recordCount = async () => (await sql<{ n: number }>`SELECT count(*)::int AS n FROM records`.execute(stack.deps.database.db)).rows[0]!.n;
+const recordCount = async () => (await sql<{ n: number }>`SELECT count(*)::int AS n FROM records`.execute(stack.db)).rows[0]!.n;
 
 async function waitForStatus(id: string, status: string) {
   const deadline = Date.now() + 20_000;

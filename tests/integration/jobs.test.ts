@@ -54,7 +54,7 @@ describe('GET /jobs/:id', () => {
 
     // The same in the table, and the stored file is the uploaded bytes.
     const { rows } = await sql<{ size_bytes: number; sha256: string; status: string; storage_key: string }>`
-      SELECT size_bytes, sha256, status, storage_key FROM ingestion_jobs WHERE id = ${job.id}`.execute(stack.deps.database.db);
+      SELECT size_bytes, sha256, status, storage_key FROM ingestion_jobs WHERE id = ${job.id}`.execute(stack.db);
     expect(rows).toEqual([{ size_bytes: bytes.length, sha256: sha256(bytes), status: 'completed', storage_key: expect.any(String) }]);
     const stored: Buffer[] = [];
     for await (const chunk of await stack.deps.storage.read(rows[0]!.storage_key)) stored.push(chunk as Buffer);
@@ -131,7 +131,7 @@ describe('GET /jobs', () => {
 
     // Unfiltered: every job of the tenant, in the order the table gives newest first.
     const all = await getJson(stack, '/jobs?limit=1000');
-    const { rows } = await sql<{ id: string }>`SELECT id FROM ingestion_jobs ORDER BY created_at DESC, id DESC`.execute(stack.deps.database.db);
+    const { rows } = await sql<{ id: string }>`SELECT id FROM ingestion_jobs ORDER BY created_at DESC, id DESC`.execute(stack.db);
     expect(all.body.items.map((j: { id: string }) => j.id)).toEqual(rows.map((r) => r.id));
     expect(all.body.items.map((j: { id: string }) => j.id)).toEqual(expect.arrayContaining([...a, ...b]));
   });

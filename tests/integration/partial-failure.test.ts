@@ -26,7 +26,7 @@ function dataset(name: string) {
 }
 
 async function checkpointOf(jobId: string): Promise<number> {
-  const { rows } = await sql<{ checkpoint: number }>`SELECT checkpoint FROM ingestion_jobs WHERE id = ${jobId}`.execute(stack.deps.database.db);
+  const { rows } = await sql<{ checkpoint: number }>`SELECT checkpoint FROM ingestion_jobs WHERE id = ${jobId}`.execute(stack.db);
   return rows[0]!.checkpoint;
 }
 

@@ -98,7 +98,7 @@ export async function recordRows(stack: TestStack, dataset: string) {
   }>`SELECT r.id, r.data, encode(r.key_hash, 'hex') AS key_hash, encode(r.content_hash, 'hex') AS content_hash,
             r.first_job_id, r.last_job_id, r.created_at, r.updated_at
      FROM records r JOIN datasets d ON d.id = r.dataset_id
-     WHERE d.name = ${dataset} ORDER BY r.id`.execute(stack.deps.database.db);
+     WHERE d.name = ${dataset} ORDER BY r.id`.execute(stack.db);
   return rows;
 }
 
@@ -115,14 +115,14 @@ export function bySortKey<T extends Record<string, unknown>>(rows: T[], key = 'e
 }
 
 export async function countRows(stack: TestStack, table: 'ingestion_jobs' | 'records' | 'validation_errors' | 'datasets'): Promise<number> {
-  const { rows } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM ${sql.table(table)}`.execute(stack.deps.database.db);
+  const { rows } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM ${sql.table(table)}`.execute(stack.db);
   return rows[0]!.n;
 }
 
 /** A job's rejected rows straight from the table, in row order. */
 export async function validationErrorRows(stack: TestStack, jobId: string) {
   const { rows } = await sql<{ row_number: number; line: number | null; line_end: number | null; raw: string; errors: Array<{ field: string | null; message: string }> }>`
-    SELECT row_number, line, line_end, raw, errors FROM validation_errors WHERE job_id = ${jobId} ORDER BY row_number`.execute(stack.deps.database.db);
+    SELECT row_number, line, line_end, raw, errors FROM validation_errors WHERE job_id = ${jobId} ORDER BY row_number`.execute(stack.db);
   return rows;
 }
 
@@ -201,6 +201,6 @@ export function parseCsvText(text: string): string[][] {
 export async function cancelLockWaits(stack: TestStack): Promise<number> {
   const { rows } = await sql<{ cancelled: boolean }>`
     SELECT pg_cancel_backend(pid) AS cancelled FROM pg_stat_activity
-    WHERE datname = current_database() AND pid <> pg_backend_pid() AND state = 'active' AND wait_event_type = 'Lock'`.execute(stack.deps.database.db);
+    WHERE datname = current_database() AND pid <> pg_backend_pid() AND state = 'active' AND wait_event_type = 'Lock'`.execute(stack.db);
   return rows.length;
 }

@@ -27,7 +27,7 @@ test('an upload lands validated rows, and the same file again changes nothing', 
   const second = await waitForJob(stack, again.body.id);
   expect(second.counts).toEqual({ rows: 3, valid: 3, invalid: 0, inserted: 0, updated: 0, unchanged: 3 });
 
-  const { rows } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM records`.execute(stack.deps.database.db);
+  const { rows } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM records`.execute(stack.db);
   expect(rows[0]?.n).toBe(3);
   const records = await getJson(stack, '/records?dataset=customers');
   expect(records.body.items.map((r: { data: { email: string } }) => r.data.email).sort()).toEqual(['ann@example.com', 'bob@example.com', 'carl@example.com']);

@@ -40,7 +40,7 @@ describe('a job whose batches are slow keeps its lock', () => {
       expect(done.status).toBe('completed');
       expect(done.attempts).toBe(1);
       expect(done.counts).toEqual({ rows, valid: rows, invalid: 0, inserted: rows, updated: 0, unchanged: 0 });
-      const { rows: count } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM records`.execute(stack.deps.database.db);
+      const { rows: count } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM records`.execute(stack.db);
       expect(count[0]?.n).toBe(rows);
     } finally {
       await blocker.end();
@@ -68,7 +68,7 @@ describe('an upload that cannot be stored', () => {
     const res = await upload(stack, 'ticks.csv', 'id\n1\n', { dataset: 'ticks' });
     expect(res.status).toBe(500);
     expect(res.body).toEqual({ error: { code: 'internal', message: 'internal error' } });
-    const { rows } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM ingestion_jobs`.execute(stack.deps.database.db);
+    const { rows } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM ingestion_jobs`.execute(stack.db);
     expect(rows[0]?.n).toBe(0);
     expect(await readdir(scratch)).toEqual(['uploads']);
   });

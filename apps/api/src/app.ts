@@ -1,13 +1,16 @@
 import multipart from '@fastify/multipart';
+import rateLimit from '@fastify/rate-limit';
 import type { Config } from '@sluice/config';
+import { AppError } from '@sluice/errors';
 import { toFastifyLogger } from '@sluice/logging';
 import type { RetryPolicy } from '@sluice/queue';
 import type { Deps } from '@sluice/runtime';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { randomUUID } from 'node:crypto';
+import { authPlugin } from './plugins/auth.plugin.js';
 import { errorsPlugin } from './plugins/errors.plugin.js';
-import { tenantPlugin } from './plugins/tenant.plugin.js';
+import { adminRoutes } from './routes/admin.route.js';
 import { datasetRoutes } from './routes/datasets.route.js';
 import { healthRoutes } from './routes/health.route.js';
 import { jobRoutes } from './routes/jobs.route.js';
@@ -16,7 +19,7 @@ import { uploadRoutes } from './routes/upload.route.js';
 
 /** What the routes use of the process's dependencies. */
 export type AppDeps = Pick<Deps, 'database' | 'redis' | 'queue' | 'storage' | 'logger'> & {
-  config: Pick<Config, 'http' | 'upload'>;
+  config: Pick<Config, 'http' | 'upload' | 'adminKey' | 'rateLimit'>;
   retry: RetryPolicy;
 };
 
@@ -46,12 +49,31 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   await app.register(errorsPlugin);
-  await app.register(tenantPlugin, deps);
+  await app.register(authPlugin, { database: deps.database, adminKey: deps.config.adminKey });
+  // Per API key (per client address until a key is known); counts live in Redis, so every
+  // API process shares them. If Redis does not answer, requests go through uncounted.
+  await app.register(rateLimit, {
+    max: deps.config.rateLimit.max,
+    timeWindow: deps.config.rateLimit.windowMs,
+    redis: deps.redis,
+    nameSpace: 'sluice:ratelimit:',
+    skipOnError: true,
+    keyGenerator: (request) => request.apiKeyId ?? `ip:${request.ip}`,
+    errorResponseBuilder: (_request, context) =>
+      new AppError(
+        'rate_limited',
+        `too many requests: at most ${context.max} per ${deps.config.rateLimit.windowMs / 1000} s; retry in ${context.after}`,
+        {
+          details: { limit: context.max, retryAfterSeconds: Math.ceil(context.ttl / 1000) },
+        },
+      ),
+  });
   await app.register(multipart, {
     limits: { fileSize: deps.config.upload.maxBytes, files: 1, fields: 10, fieldSize: 1024, parts: 12, headerPairs: 100 },
   });
 
   await app.register(healthRoutes, deps);
+  await app.register(adminRoutes, deps);
   await app.register(datasetRoutes);
   await app.register(uploadRoutes, deps);
   await app.register(jobRoutes, deps);

@@ -1,6 +1,23 @@
-import type { Dataset, JobView, RecordView, ValidationErrorRow } from '@sluice/db';
+import type { ApiKeyView, Dataset, JobView, RecordView, Tenant, ValidationErrorRow } from '@sluice/db';
 
 const iso = (d: Date | string | null) => (d === null ? null : new Date(d).toISOString());
+
+export function tenantView(t: Tenant) {
+  return { id: t.id, name: t.name, createdAt: iso(t.created_at) };
+}
+
+/** A key as listed: its prefix and dates, never the key or its hash. */
+export function apiKeyView(k: ApiKeyView) {
+  return {
+    id: k.id,
+    tenantId: k.tenant_id,
+    name: k.name,
+    prefix: k.prefix,
+    createdAt: iso(k.created_at),
+    lastUsedAt: iso(k.last_used_at),
+    revokedAt: iso(k.revoked_at),
+  };
+}
 
 export function datasetView(d: Dataset) {
   return { id: d.id, name: d.name, fields: d.fields, key: d.key, createdAt: iso(d.created_at) };

@@ -9,6 +9,13 @@ const schema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   DATABASE_URL: z.url().default('postgres://postgres@127.0.0.1:5432/sluice'),
   DATABASE_POOL_MAX: z.coerce.number().int().min(2).default(10),
+  DATABASE_ROLE: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a plain PostgreSQL role name')
+    .default('sluice_app'),
+  ADMIN_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
+  RATE_LIMIT_MAX: z.coerce.number().int().min(1).default(1_200),
+  RATE_LIMIT_WINDOW_MS: z.coerce.number().int().min(1_000).default(60_000),
   REDIS_URL: z.url().default('redis://127.0.0.1:6379'),
   QUEUE_PREFIX: z.string().min(1).default('sluice'),
   LOG_LEVEL: z.enum(['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly']).default('info'),
@@ -36,6 +43,12 @@ export interface Config {
   readonly http: { readonly host: string; readonly port: number; readonly logRequests: boolean };
   readonly databaseUrl: string;
   readonly databasePoolMax: number;
+  /** The restricted role the API and worker act as (`SET ROLE` on connect); migrations do not. */
+  readonly databaseRole: string;
+  /** Guards the admin endpoints; without it they answer 404. */
+  readonly adminKey: string | undefined;
+  /** Requests per API key per window; beyond it, 429. */
+  readonly rateLimit: { readonly max: number; readonly windowMs: number };
   readonly redisUrl: string;
   readonly queuePrefix: string;
   readonly logLevel: string;
@@ -82,6 +95,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     http: { host: e.HOST, port: e.PORT, logRequests: e.LOG_HTTP },
     databaseUrl: e.DATABASE_URL,
     databasePoolMax: e.DATABASE_POOL_MAX,
+    databaseRole: e.DATABASE_ROLE,
+    adminKey: e.ADMIN_KEY,
+    rateLimit: { max: e.RATE_LIMIT_MAX, windowMs: e.RATE_LIMIT_WINDOW_MS },
     redisUrl: e.REDIS_URL,
     queuePrefix: e.QUEUE_PREFIX,
     logLevel: e.LOG_LEVEL,

@@ -95,7 +95,15 @@ function* copyLines(rows: Iterable<ValidRow>, prefix: string, suffix: string): G
 }
 
 const COPY_STAGING = 'COPY sluice_staging (key_hash, content_hash, data) FROM STDIN';
-const COPY_RECORDS = 'COPY records (tenant_id, dataset_id, key_hash, content_hash, data, first_job_id, last_job_id) FROM STDIN';
+
+// New rows with no conflict to expect: a plain insert, no speculative insertion. (COPY
+// straight into records would be cheaper still, but PostgreSQL refuses COPY FROM into a
+// table under row-level security.)
+const INSERT_NEW = `INSERT INTO records (tenant_id, dataset_id, key_hash, content_hash, data, first_job_id, last_job_id)
+SELECT $1::uuid, $2::uuid, key_hash, content_hash, data, $3::uuid, $3::uuid FROM sluice_staging ORDER BY key_hash`;
+
+/** Makes the open transaction act for `tenantId` under row-level security (see `withTenant`). */
+const SET_TENANT = "SELECT set_config('app.tenant_id', $1, true)";
 
 const isUniqueViolation = (error: unknown) => (error as { code?: unknown }).code === '23505';
 
@@ -133,14 +141,16 @@ const AFTER_PREVIOUS = 'SELECT pg_advisory_xact_lock_shared(hashtext($1), $2)';
  *   (key, content) pairs are not stored as they are, and writes only those: a re-ingest
  *   writes nothing (no row locks, no dead tuples, no WAL). Keys of the batch before are
  *   always written, so a later row in the file always wins.
+ * - Staging. A batch's rows are COPYed into a session-local staging table before its
+ *   transaction begins, so the transaction stays short and never idles.
  * - New rows. When no key of the batch is known to exist (the dataset was empty when the job
- *   started, or the probe found none) and none is in the batch before, the rows are COPYed
- *   straight into `records` in key order: no staging, no speculative insertion. A key that
- *   exists after all (a concurrent job) makes the unique index refuse the COPY once the
- *   other writer commits; the batch rolls back to a savepoint and takes the upsert, and so
- *   does the rest of the job.
- * - Everything else is COPYed into a session-local staging table before the transaction
- *   begins (so the transaction stays short and never idles) and merged by one upsert.
+ *   started, or the probe found none) and none is in the batch before, they go into
+ *   `records` by a plain insert in key order: no speculative insertion. A key that exists
+ *   after all (a concurrent job) makes the unique index refuse it once the other writer
+ *   commits; the batch rolls back to a savepoint and takes the upsert, and so does the rest
+ *   of the job. Everything else is merged by one upsert.
+ * - Tenancy. Every transaction sets the job's tenant first; row-level security lets it see
+ *   and write that tenant's rows only.
  * - Durability. Batches commit with `synchronous_commit = off`. A crash of PostgreSQL can
  *   lose the last few commits, but a batch and its checkpoint are lost together, so the job
  *   resumes from a checkpoint that matches the rows; completing the job commits synchronously
@@ -240,7 +250,10 @@ export class BatchWriter {
       if (this.probeUnchanged && sorted.length > 0) {
         const keys = sorted.map((r) => r.keyHash).join('');
         const contents = sorted.map((r) => r.contentHash).join('');
+        await c.query('BEGIN READ ONLY');
+        await c.query(SET_TENANT, [job.tenantId]);
         const differing = await c.query<{ k: string; stored: boolean }>(PROBE, [job.tenantId, job.datasetId, keys, contents]);
+        await c.query('COMMIT');
         const write = new Set<string>();
         for (const { k, stored } of differing.rows) {
           write.add(k);
@@ -248,15 +261,15 @@ export class BatchWriter {
         }
         sorted = sorted.filter((r) => write.has(r.keyHash) || step.keysBefore.has(r.keyHash));
       }
-      const stage = async () => {
+      if (sorted.length > 0) {
         await pipeline(Readable.from(copyLines(sorted, '', '\n')), c.query(copyFrom(COPY_STAGING)));
         staging = true;
-      };
+      }
       const tryDirect = sorted.length > 0 && this.direct && !existing;
-      if (sorted.length > 0 && !tryDirect) await stage();
 
       await step.afterStart;
       await c.query('BEGIN; SET LOCAL synchronous_commit TO OFF');
+      await c.query(SET_TENANT, [job.tenantId]);
       await c.query(BEGIN_BATCH, [job.id, step.sequence]);
       step.started();
 
@@ -264,8 +277,7 @@ export class BatchWriter {
       if (tryDirect && this.direct) {
         await c.query('SAVEPOINT direct');
         try {
-          const fixed = `${job.tenantId}\t${job.datasetId}\t`;
-          await pipeline(Readable.from(copyLines(sorted, fixed, `\t${job.id}\t${job.id}\n`)), c.query(copyFrom(COPY_RECORDS)));
+          await c.query(INSERT_NEW, [job.tenantId, job.datasetId, job.id]);
           copied = true;
         } catch (error) {
           if (!isUniqueViolation(error)) throw error;
@@ -273,7 +285,6 @@ export class BatchWriter {
           this.direct = false;
         }
       }
-      if (tryDirect && !copied) await stage();
 
       if (step.sequence > 1) await c.query(AFTER_PREVIOUS, [job.id, step.sequence - 1]);
       const locked = await c.query<{ status: string; checkpoint: number; attempts: number }>(LOCK_JOB, [job.id, job.tenantId]);
@@ -365,9 +376,20 @@ interface Step {
 
 /** Whether the dataset holds any record yet: a first load need not look for unchanged rows. */
 export async function datasetHasRecords(pool: pg.Pool, tenantId: string, datasetId: string): Promise<boolean> {
-  const { rows } = await pool.query<{ found: boolean }>(
-    'SELECT EXISTS (SELECT 1 FROM records WHERE tenant_id = $1 AND dataset_id = $2) AS found',
-    [tenantId, datasetId],
-  );
-  return rows[0]?.found === true;
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN READ ONLY');
+    await client.query(SET_TENANT, [tenantId]);
+    const { rows } = await client.query<{ found: boolean }>(
+      'SELECT EXISTS (SELECT 1 FROM records WHERE tenant_id = $1 AND dataset_id = $2) AS found',
+      [tenantId, datasetId],
+    );
+    await client.query('COMMIT');
+    return rows[0]?.found === true;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
 }

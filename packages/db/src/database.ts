@@ -21,12 +21,15 @@ export function createDatabase(options: {
   applicationName?: string;
   /** Ends a session that sits idle inside a transaction this long (its locks go with it). */
   idleInTransactionMs?: number;
+  /** The role every session acts as from its start (`SET ROLE`), so row-level security binds it. */
+  role?: string;
 }): Database {
   const pool = new pg.Pool({
     connectionString: options.url,
     max: options.poolMax ?? 10,
     application_name: options.applicationName ?? 'sluice',
     ...(options.idleInTransactionMs !== undefined ? { idle_in_transaction_session_timeout: options.idleInTransactionMs } : {}),
+    ...(options.role !== undefined ? { options: `-c role=${options.role}` } : {}),
     connectionTimeoutMillis: 10_000,
     idleTimeoutMillis: 30_000,
     types: {

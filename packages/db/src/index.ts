@@ -17,5 +17,15 @@ export {
   type JobView,
 } from './jobs.repository.js';
 export { findRecord, listRecords, type RecordView } from './records.repository.js';
+export {
+  authenticateApiKey,
+  findTenant,
+  insertApiKey,
+  insertTenant,
+  listApiKeys,
+  listTenants,
+  revokeApiKey,
+  type ApiKeyView,
+} from './tenants.repository.js';
 export { listRejectedColumns, listValidationErrors } from './validation-errors.repository.js';
 export { BatchWriter, datasetHasRecords, type BatchOutcome, type JobRef } from './batch-writer.js';

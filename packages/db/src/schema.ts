@@ -9,6 +9,19 @@ export interface TenantsTable {
   created_at: Generated<Date>;
 }
 
+export interface ApiKeysTable {
+  id: Generated<string>;
+  tenant_id: string;
+  name: string;
+  /** The key's first characters, for finding and showing it; the key itself is never stored. */
+  prefix: string;
+  /** SHA-256 of the whole key. */
+  key_hash: Buffer;
+  created_at: Generated<Date>;
+  last_used_at: Date | null;
+  revoked_at: Date | null;
+}
+
 export interface DatasetsTable {
   id: Generated<string>;
   tenant_id: string;
@@ -86,12 +99,15 @@ export interface ValidationErrorsTable {
 
 export interface DB {
   tenants: TenantsTable;
+  api_keys: ApiKeysTable;
   datasets: DatasetsTable;
   ingestion_jobs: IngestionJobsTable;
   records: RecordsTable;
   validation_errors: ValidationErrorsTable;
 }
 
+export type Tenant = Selectable<TenantsTable>;
+export type ApiKey = Selectable<ApiKeysTable>;
 export type Dataset = Selectable<DatasetsTable>;
 export type Job = Selectable<IngestionJobsTable>;
 export type NewJob = Insertable<IngestionJobsTable>;

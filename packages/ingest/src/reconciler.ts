@@ -1,4 +1,4 @@
-import { failJob, type DB } from '@sluice/db';
+import { failJob, withTenant, type DB } from '@sluice/db';
 import type { Logger } from '@sluice/logging';
 import { enqueueIngest, type IngestPayload, type RetryPolicy } from '@sluice/queue';
 import type { Queue } from 'bullmq';
@@ -14,14 +14,9 @@ import { sql, type Kysely } from 'kysely';
  * Returns how many jobs it queued again.
  */
 export async function reconcileJobs(db: Kysely<DB>, queue: Queue<IngestPayload>, retry: RetryPolicy, logger: Logger, idleMs: number): Promise<number> {
-  const open = await db
-    .selectFrom('ingestion_jobs')
-    .select(['id', 'tenant_id', 'correlation_id', 'status'])
-    .where('status', 'in', ['queued', 'processing'])
-    .where('updated_at', '<', sql<Date>`now() - make_interval(secs => ${idleMs / 1000})`)
-    .orderBy('updated_at')
-    .limit(500)
-    .execute();
+  // Across tenants, so through the one function that may look there (migration 0003).
+  const { rows: open } = await sql<{ id: string; tenant_id: string; correlation_id: string | null; status: string }>`
+    SELECT id, tenant_id, correlation_id, status FROM sluice_stale_jobs(${idleMs}, 500)`.execute(db);
   let requeued = 0;
   for (const job of open) {
     const state = await queue.getJobState(job.id);
@@ -31,7 +26,8 @@ export async function reconcileJobs(db: Kysely<DB>, queue: Queue<IngestPayload>,
       requeued++;
     } else if (state === 'failed') {
       const failed = await queue.getJob(job.id);
-      await failJob(db, job.tenant_id, job.id, { code: 'internal', message: failed?.failedReason ?? 'the queue gave up on this job' }, true);
+      const error = { code: 'internal', message: failed?.failedReason ?? 'the queue gave up on this job' };
+      await withTenant(db, job.tenant_id, (trx) => failJob(trx, job.tenant_id, job.id, error, true));
       logger.error('reconciler marked failed a job the queue gave up on', { jobId: job.id });
     }
   }

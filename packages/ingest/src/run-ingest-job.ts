@@ -1,4 +1,4 @@
-import { BatchWriter, completeJob, datasetHasRecords, failJob, findDatasetById, saveJobColumns, startJob, type DB, type JobErrorInfo } from '@sluice/db';
+import { BatchWriter, completeJob, datasetHasRecords, failJob, findDatasetById, saveJobColumns, startJob, withTenant, type DB, type JobErrorInfo } from '@sluice/db';
 import { AppError, isAppError, isTransient } from '@sluice/errors';
 import type { Logger } from '@sluice/logging';
 import {
@@ -77,8 +77,11 @@ export async function runIngestJob(deps: IngestDeps, payload: IngestPayload, opt
   const { db, pool, storage } = deps;
   const { tenantId, jobId } = payload;
   const log = deps.logger.child({ jobId, tenantId, correlationId: payload.correlationId });
+  // Every query runs as the payload's tenant: a payload naming another tenant's job finds
+  // nothing, so it cannot make this run read or write outside its tenant.
+  const scoped = <T>(fn: (trx: Kysely<DB>) => Promise<T>) => withTenant(db, tenantId, fn);
 
-  const job = await startJob(db, tenantId, jobId);
+  const job = await scoped((trx) => startJob(trx, tenantId, jobId));
   if (job === undefined) {
     log.info('job is not open; nothing to do');
     return 'not-open';
@@ -88,7 +91,7 @@ export async function runIngestJob(deps: IngestDeps, payload: IngestPayload, opt
   log.info('job started', { attempt: job.attempts, checkpoint: resumedAt, format: job.format });
 
   try {
-    const dataset = await findDatasetById(db, tenantId, job.dataset_id);
+    const dataset = await scoped((trx) => findDatasetById(trx, tenantId, job.dataset_id));
     if (dataset === undefined) throw new AppError('dataset_missing', 'the dataset of this job no longer exists');
     if (!isFormat(job.format) || job.storage_key === null) throw new AppError('bad_request', `job has no readable file (format ${job.format})`);
     const spec = { fields: dataset.fields as DatasetSpec['fields'], key: dataset.key };
@@ -98,7 +101,7 @@ export async function runIngestJob(deps: IngestDeps, payload: IngestPayload, opt
 
     const source = countBytes(await storage.read(job.storage_key), read);
     const rows = onFirstColumns(parseRows(job.format, decodeUtf8(source, ctx), {}, ctx), (columns) =>
-      resumedAt === 0 ? saveJobColumns(db, tenantId, jobId, columns) : Promise.resolve(),
+      resumedAt === 0 ? scoped((trx) => saveJobColumns(trx, tenantId, jobId, columns)) : Promise.resolve(),
     );
     const batches = prefetch(batchRows(prepareRows(rows, spec, { skipThrough: resumedAt }, ctx), deps.batch));
 
@@ -127,7 +130,7 @@ export async function runIngestJob(deps: IngestDeps, payload: IngestPayload, opt
       log.info('job interrupted by shutdown; it resumes from its checkpoint', { checkpoint });
       return 'interrupted';
     }
-    await completeJob(db, tenantId, jobId, job.attempts);
+    await scoped((trx) => completeJob(trx, tenantId, jobId, job.attempts));
     const seconds = (performance.now() - started) / 1000;
     log.info('job completed', { rows: checkpoint - resumedAt, seconds: Number(seconds.toFixed(3)), rowsPerSecond: Math.round((checkpoint - resumedAt) / seconds) });
     return 'completed';
@@ -147,7 +150,7 @@ export async function runIngestJob(deps: IngestDeps, payload: IngestPayload, opt
     const transient = isTransient(error);
     const final = !transient || options.lastAttempt;
     const info = errorInfo(error);
-    await failJob(db, tenantId, jobId, info, final, job.attempts);
+    await scoped((trx) => failJob(trx, tenantId, jobId, info, final, job.attempts));
     if (final) {
       log.error('job failed', { error: info, transient });
       if (!transient) return 'failed';

@@ -31,6 +31,7 @@ export function createDeps(config: Config, role: 'api' | 'worker', logger?: Logg
     url: config.databaseUrl,
     poolMax: config.databasePoolMax,
     applicationName: `sluice-${role}`,
+    role: config.databaseRole,
     ...(role === 'worker' ? { idleInTransactionMs: Math.floor(config.worker.lockMs / 2) } : {}),
   });
   let redisDown = false;

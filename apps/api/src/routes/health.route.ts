@@ -20,8 +20,8 @@ async function check(probe: () => Promise<unknown>, timeoutMs: number): Promise<
 
 /** `/health`: the process runs. `/ready`: PostgreSQL and Redis answer, so requests can succeed. */
 export async function healthRoutes(app: FastifyInstance, deps: AppDeps) {
-  app.get('/health', async () => ({ status: 'ok' }));
-  app.get('/ready', async (_request, reply) => {
+  app.get('/health', { config: { auth: 'none', rateLimit: false } }, async () => ({ status: 'ok' }));
+  app.get('/ready', { config: { auth: 'none', rateLimit: false } }, async (_request, reply) => {
     const [postgres, redis] = await Promise.all([
       check(() => sql`SELECT 1`.execute(deps.database.db), 2_000),
       check(() => deps.redis.ping(), 2_000),
