@@ -149,7 +149,7 @@ function startProcess(name, env) {
 let stopping = false;
 
 async function api(pathname, init) {
-  const res = await fetch(`http://127.0.0.1:${PORT}${pathname}`, init);
+  const res = await fetch(`http://127.0.0.1:${PORT}${pathname}`, { ...init, headers: { ...init?.headers, authorization: `Bearer ${API_KEY}` } });
   const body = await res.json();
   if (!res.ok) throw new Error(`${init?.method ?? 'GET'} ${pathname}: ${res.status} ${JSON.stringify(body)}`);
   return body;
@@ -235,6 +235,9 @@ const env = {
 };
 const migrate = spawnSync(process.execPath, [path.join(root, 'apps/cli/dist/migrate.js')], { env, stdio: ['ignore', 'ignore', 'inherit'] });
 if (migrate.status !== 0) throw new Error('migration failed');
+const tenant = spawnSync(process.execPath, [path.join(root, 'apps/cli/dist/admin.js'), 'tenant', 'create', 'bench', '--json'], { env, encoding: 'utf8' });
+if (tenant.status !== 0) throw new Error(`tenant creation failed: ${tenant.stderr}`);
+const API_KEY = JSON.parse(tenant.stdout).key;
 const procs = { api: startProcess('api', env), worker: startProcess('worker', env) };
 
 const results = {};

@@ -434,6 +434,8 @@ export class Cluster {
   api!: Proc;
   db!: pg.Pool;
   baseUrl = '';
+  /** The API key of the cluster's tenant, made by the admin command after migrating. */
+  private apiKey = '';
   private apiPort = 0;
   private seq = 0;
   private closed = false;
@@ -489,6 +491,7 @@ export class Cluster {
     process.once('exit', cluster.exitHook);
     try {
       await cluster.migrate();
+      cluster.apiKey = await cluster.createTenant('chaos');
       cluster.db = new pg.Pool({ connectionString: env.DATABASE_URL, max: 4, connectionTimeoutMillis: 5_000 });
       cluster.db.on('error', () => undefined); // idle clients die when PostgreSQL is restarted
       cluster.apiPort = await freePort();
@@ -513,6 +516,12 @@ export class Cluster {
       const e = error as { stdout?: string; stderr?: string; message: string };
       throw new Error(`migrations failed: ${e.message}\n${e.stdout ?? ''}${e.stderr ?? ''}`);
     }
+  }
+
+  /** Creates a tenant with the admin command; returns its API key. */
+  async createTenant(name: string): Promise<string> {
+    const { stdout } = await run('node', ['apps/cli/dist/admin.js', 'tenant', 'create', name, '--json'], { cwd: ROOT, env: this.env, timeout: 60_000 });
+    return (JSON.parse(stdout) as { key: string }).key;
   }
 
   private spawnNode(name: string, script: string, env: Record<string, string> = {}): Proc {
@@ -587,14 +596,14 @@ export class Cluster {
   // -- HTTP --------------------------------------------------------------------------
 
   async getJson(url: string): Promise<{ status: number; body: Record<string, any> }> {
-    const res = await fetch(this.baseUrl + url);
+    const res = await fetch(this.baseUrl + url, { headers: { authorization: `Bearer ${this.apiKey}` } });
     return { status: res.status, body: (await res.json()) as Record<string, any> };
   }
 
   async postJson(url: string, body: unknown): Promise<{ status: number; body: Record<string, any> }> {
     const res = await fetch(this.baseUrl + url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { authorization: `Bearer ${this.apiKey}`, 'content-type': 'application/json' },
       body: JSON.stringify(body),
     });
     return { status: res.status, body: (await res.json()) as Record<string, any> };
@@ -612,7 +621,7 @@ export class Cluster {
     const form = new FormData();
     form.append('dataset', dataset);
     form.append('file', new Blob([content], { type: 'application/octet-stream' }), fileName);
-    const res = await fetch(`${this.baseUrl}/upload`, { method: 'POST', body: form });
+    const res = await fetch(`${this.baseUrl}/upload`, { method: 'POST', body: form, headers: { authorization: `Bearer ${this.apiKey}` } });
     const body = (await res.json()) as Record<string, any>;
     if (res.status !== 202) throw new Error(`POST /upload answered ${res.status}: ${JSON.stringify(body)}`);
     return body.id as string;

@@ -1,4 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { promisify } from 'node:util';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -17,6 +18,7 @@ let baseUrl: string;
 let database: Awaited<ReturnType<typeof createTestDatabase>>;
 let storageDir: string;
 let exited: Promise<number | null>;
+let env: NodeJS.ProcessEnv;
 
 async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -36,9 +38,7 @@ beforeAll(async () => {
   storageDir = await mkdtemp(path.join(tmpdir(), 'sluice-e2e-'));
   const port = await freePort();
   baseUrl = `http://127.0.0.1:${port}`;
-  proc = spawn(process.execPath, [path.join(root, 'scripts/sluice.mjs'), 'start'], {
-    cwd: root,
-    env: {
+  env = {
       ...process.env,
       NODE_ENV: 'production',
       PORT: String(port),
@@ -48,7 +48,10 @@ beforeAll(async () => {
       QUEUE_PREFIX: testQueuePrefix(),
       STORAGE_DIR: storageDir,
       LOG_LEVEL: 'info',
-    },
+  };
+  proc = spawn(process.execPath, [path.join(root, 'scripts/sluice.mjs'), 'start'], {
+    cwd: root,
+    env,
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true, // its own process group, as in a terminal
   });
@@ -70,6 +73,13 @@ afterAll(async () => {
 });
 
 test('a file uploaded over HTTP lands in PostgreSQL, its request id follows it into the worker, and Ctrl-C stops both processes', async () => {
+  // A tenant and its key, made by the admin command as the README shows.
+  const created = await promisify(execFile)('npm', ['run', 'admin', '--', 'tenant', 'create', 'e2e', '--json'], { cwd: root, env });
+  const { tenant, key } = JSON.parse(created.stdout) as { tenant: { id: string; name: string }; key: string };
+  expect(tenant.name).toBe('e2e');
+  const auth = { authorization: `Bearer ${key}` };
+  expect((await fetch(`${baseUrl}/datasets`)).status).toBe(401);
+
   const dataset = {
     name: 'people',
     key: ['email'],
@@ -79,19 +89,19 @@ test('a file uploaded over HTTP lands in PostgreSQL, its request id follows it i
       { name: 'born', type: 'date' },
     ],
   };
-  expect((await fetch(`${baseUrl}/datasets`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(dataset) })).status).toBe(201);
+  expect((await fetch(`${baseUrl}/datasets`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify(dataset) })).status).toBe(201);
 
   const csv = 'email,bio,born\r\nA@Example.com,"two\r\nlines",1990-01-02\r\nbad,x,1990-02-30\r\nb@example.com,plain,02.03.1991\r\n';
   const form = new FormData();
   form.append('dataset', 'people');
   form.append('file', new Blob([csv]), 'people.csv');
-  const res = await fetch(`${baseUrl}/upload`, { method: 'POST', body: form, headers: { 'x-request-id': 'e2e-trace-42' } });
+  const res = await fetch(`${baseUrl}/upload`, { method: 'POST', body: form, headers: { ...auth, 'x-request-id': 'e2e-trace-42' } });
   expect(res.status).toBe(202);
   expect(res.headers.get('x-request-id')).toBe('e2e-trace-42');
   const { id } = (await res.json()) as { id: string };
 
   const job = await until('the job to complete', async () => {
-    const body = (await (await fetch(`${baseUrl}/jobs/${id}`)).json()) as { status: string; counts: Record<string, number> };
+    const body = (await (await fetch(`${baseUrl}/jobs/${id}`, { headers: auth })).json()) as { status: string; counts: Record<string, number> };
     return body.status === 'completed' || body.status === 'failed' ? body : undefined;
   });
   expect(job.status).toBe('completed');

@@ -16,7 +16,7 @@ const DEFAULTS: Config = {
   databasePoolMax: 10,
   databaseRole: 'sluice_app',
   adminKey: undefined,
-  rateLimit: { max: 1_200, windowMs: 60_000 },
+  rateLimit: { max: 6_000, windowMs: 60_000 },
   redisUrl: 'redis://127.0.0.1:6379',
   queuePrefix: 'sluice',
   logLevel: 'info',
