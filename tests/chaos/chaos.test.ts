@@ -290,7 +290,11 @@ describe('chaos', () => {
       port: url.port,
       method: 'POST',
       path: '/upload',
-      headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': String(declared) },
+      headers: {
+        authorization: `Bearer ${cluster.apiKey}`,
+        'content-type': `multipart/form-data; boundary=${boundary}`,
+        'content-length': String(declared),
+      },
     });
     let response: number | undefined;
     req.on('response', (res) => {

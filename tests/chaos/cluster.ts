@@ -53,7 +53,6 @@ export async function waitFor<T>(
   }
 }
 
-
 /** Every file under `dir` (recursively), relative to it, sorted. */
 export async function listFiles(dir: string): Promise<string[]> {
   const out: string[] = [];
@@ -435,7 +434,7 @@ export class Cluster {
   db!: pg.Pool;
   baseUrl = '';
   /** The API key of the cluster's tenant, made by the admin command after migrating. */
-  private apiKey = '';
+  apiKey = '';
   private apiPort = 0;
   private seq = 0;
   private closed = false;
@@ -520,7 +519,11 @@ export class Cluster {
 
   /** Creates a tenant with the admin command; returns its API key. */
   async createTenant(name: string): Promise<string> {
-    const { stdout } = await run('node', ['apps/cli/dist/admin.js', 'tenant', 'create', name, '--json'], { cwd: ROOT, env: this.env, timeout: 60_000 });
+    const { stdout } = await run('node', ['apps/cli/dist/admin.js', 'tenant', 'create', name, '--json'], {
+      cwd: ROOT,
+      env: this.env,
+      timeout: 60_000,
+    });
     return (JSON.parse(stdout) as { key: string }).key;
   }
 

@@ -48,7 +48,10 @@ SELECT count(*) FILTER (WHERE inserted)::int AS inserted, count(*) FILTER (WHERE
 // apart in SQL: far cheaper on both sides than arrays of 10,000 elements. One index lookup
 // per key: LIMIT keeps the lateral subquery from being flattened into a join (PostgreSQL
 // would see the row count and hash the whole table), and only the unique index fits it.
-const PROBE = `WITH batch AS (
+// MATERIALIZED keeps b.key_hash a plain value: inlined, the lookup would compare against
+// substring(…), which is not leakproof, and row-level security then forbids using it as an
+// index condition — a sequential scan per key.
+const PROBE = `WITH batch AS MATERIALIZED (
   SELECT substring(k FROM i * 32 + 1 FOR 32) AS key_hash, substring(c FROM i * 32 + 1 FOR 32) AS content_hash
   FROM decode($3, 'hex') AS k, decode($4, 'hex') AS c, generate_series(0, length(k) / 32 - 1) AS i
 )
