@@ -3,7 +3,7 @@ import type { Dataset, JobView, RecordView, ValidationErrorRow } from '@sluice/d
 const iso = (d: Date | string | null) => (d === null ? null : new Date(d).toISOString());
 
 export function datasetView(d: Dataset) {
-  return { id: d.id, name: d.name, fields: d.fields, key: d.key, createdAt: iso(d.created_at) };
+  return { id: d.id, name: d.name, fields: d.fields, key: d.key, options: d.options, createdAt: iso(d.created_at) };
 }
 
 export function jobView(j: JobView) {
@@ -15,6 +15,8 @@ export function jobView(j: JobView) {
     dataset: j.dataset_name,
     kind: j.kind,
     file: { name: j.file_name, format: j.format, sizeBytes: j.size_bytes, sha256: j.sha256 },
+    options: j.options,
+    reading: j.reading,
     counts: {
       rows: j.rows_seen,
       valid: j.rows_valid,

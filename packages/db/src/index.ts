@@ -13,9 +13,11 @@ export {
   listJobs,
   reopenJob,
   saveJobColumns,
+  saveJobReading,
   startJob,
   type JobView,
 } from './jobs.repository.js';
 export { findRecord, listRecords, type RecordView } from './records.repository.js';
 export { listRejectedColumns, listValidationErrors } from './validation-errors.repository.js';
 export { BatchWriter, datasetHasRecords, type BatchOutcome, type JobRef } from './batch-writer.js';
+export { AtomicWriter } from './atomic-writer.js';

@@ -11,6 +11,7 @@ export { checkHeader, type ColumnDecision } from './header-check.js';
 export {
   datasetOptionsSchema,
   effectiveReadOptions,
+  storedReadOptions,
   readOptionsSchema,
   uploadReadFieldsSchema,
   DELIMITERS,

@@ -10,8 +10,11 @@ export interface PrepareOptions {
   decimal?: '.' | ',' | undefined;
   /** `keep` stores columns no field takes in the record, under their own names; `reject` fails a JSON row that has any. */
   unknownColumns?: UnknownColumns | undefined;
-  /** Set when the text was decoded from this encoding: a U+FFFD in a row means bytes that were not valid in it. */
-  invalidBytesIn?: string | undefined;
+  /**
+   * The encoding the text was decoded from, when a U+FFFD in a row means bytes that were not
+   * valid in it. Asked at the first row, since decoding decides as the first bytes arrive.
+   */
+  invalidBytesIn?: (() => string | undefined) | undefined;
 }
 
 const RESERVED = new Set(['__proto__', 'constructor', 'prototype']);
@@ -68,7 +71,7 @@ export function createRowPreparer(
   const validate = buildRowValidator(spec, { decimal: options.decimal });
   const keep = options.unknownColumns === 'keep';
   const rejectUnknown = options.unknownColumns === 'reject';
-  const invalidBytesIn = options.invalidBytesIn;
+  let invalidBytesIn: string | undefined | null = null;
   const key = [...spec.key].sort();
   return (source, columns) => {
     const reject = (errors: Array<{ field: string | null; message: string }>): PreparedRow => ({
@@ -76,6 +79,7 @@ export function createRowPreparer(
       value: { row: source.row, line: source.line, lineEnd: source.lineEnd, raw: source.raw, values: originalValues(source, columns), errors },
     });
     if (source.problem !== undefined) return reject([{ field: null, message: `row ${source.problem}` }]);
+    if (invalidBytesIn === null) invalidBytesIn = options.invalidBytesIn?.();
     if (invalidBytesIn !== undefined && source.raw.includes('\uFFFD')) {
       return reject([{ field: null, message: `row has bytes that are not valid ${invalidBytesIn} (shown as \uFFFD)` }]);
     }

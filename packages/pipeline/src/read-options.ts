@@ -85,3 +85,12 @@ export const uploadReadFieldsSchema = z
 export function effectiveReadOptions(dataset: ReadOptions, upload: ReadOptions): ReadOptions {
   return { ...dataset, ...upload };
 }
+
+/** The read options stored with a dataset or a job; keys it does not know are passed over. */
+export function storedReadOptions(value: unknown): ReadOptions {
+  if (typeof value !== 'object' || value === null) return {};
+  const known = Object.keys(readOptionsSchema.shape);
+  const picked = Object.fromEntries(Object.entries(value).filter(([k]) => known.includes(k)));
+  const parsed = readOptionsSchema.safeParse(picked);
+  return parsed.success ? parsed.data : {};
+}
