@@ -49,7 +49,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(tenantPlugin, deps);
   await app.register(multipart, {
     // One file, the dataset and format, and the nine read options; short values; few headers.
-    limits: { fileSize: deps.config.upload.maxBytes, files: 1, fields: 12, fieldSize: 1024, parts: 13, headerPairs: 100 },
+    limits: { fileSize: deps.config.upload.maxBytes, files: 1, fields: 11, fieldSize: 1024, parts: 12, headerPairs: 100 },
   });
 
   await app.register(healthRoutes, deps);
