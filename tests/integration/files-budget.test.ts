@@ -21,7 +21,11 @@ test('maxErrors: past the budget the job fails with threshold_exceeded at the ro
   await createDataset(stack, customers('budget-count'));
   const { job } = await ingest(stack, 'budget-count', 'mixed-errors.csv', fixture('mixed-errors.csv'), { fields: { maxErrors: '2' } });
   expect(job.status).toBe('failed');
-  expect(job.error).toEqual({ code: 'threshold_exceeded', message: 'stopped at row 8 (line 9): more than 2 rejected rows (maxErrors)', line: 9 });
+  expect(job.error).toEqual({
+    code: 'threshold_exceeded',
+    message: 'stopped at row 8 (line 9): more than 2 rejected rows (maxErrors)',
+    line: 9,
+  });
   expect(job.counts).toEqual({ rows: 7, valid: 5, invalid: 2, inserted: 5, updated: 0, unchanged: 0 });
   expect(await customerRecords(stack, 'budget-count')).toEqual(FIRST_ROWS);
   expect((await validationErrorRows(stack, job.id)).map((e) => [e.row_number, e.line])).toEqual([
@@ -52,7 +56,9 @@ test('maxErrorRate (from the dataset): 4 of 10 rows is past 0.25, judged at the 
 
 test('atomic=true past its budget: no row of the file becomes visible; the counts and rejected rows say why', async () => {
   await createDataset(stack, customers('budget-atomic'));
-  const { job } = await ingest(stack, 'budget-atomic', 'mixed-errors.csv', fixture('mixed-errors.csv'), { fields: { maxErrors: '2', atomic: 'true' } });
+  const { job } = await ingest(stack, 'budget-atomic', 'mixed-errors.csv', fixture('mixed-errors.csv'), {
+    fields: { maxErrors: '2', atomic: 'true' },
+  });
   expect(job.status).toBe('failed');
   expect(job.error).toMatchObject({ code: 'threshold_exceeded', line: 9 });
   expect(job.counts).toEqual({ rows: 7, valid: 5, invalid: 2, inserted: 0, updated: 0, unchanged: 0 });
@@ -63,7 +69,11 @@ test('atomic=true past its budget: no row of the file becomes visible; the count
   const retried = await request(stack, 'POST', `/jobs/${job.id}/retry`);
   expect(retried.status).toBe(202);
   const again = await waitForJob(stack, job.id);
-  expect({ status: again.status, attempts: again.attempts, counts: again.counts }).toEqual({ status: 'failed', attempts: 2, counts: job.counts });
+  expect({ status: again.status, attempts: again.attempts, counts: again.counts }).toEqual({
+    status: 'failed',
+    attempts: 2,
+    counts: job.counts,
+  });
   expect(await recordRows(stack, 'budget-atomic')).toEqual([]);
   expect((await validationErrorRows(stack, job.id)).map((e) => e.row_number)).toEqual([3, 5]);
 });
@@ -83,7 +93,8 @@ test('atomic=true within its budget: the whole file lands at once, counted once'
 
 test('fix and retry: the errors download of a German export, corrected and uploaded again, lands those rows and leaves the others alone', async () => {
   await createDataset(stack, customers('budget-fix', { decimal: ',' }, { aliases: true }));
-  const original = 'Kundennr;Name;Betrag;Seit\n50;Erste;1.000,00;01.02.2024\n51;Zweite;zwölf;02.02.2024\n52;Dritte;3,5;31.02.2024\n53;Vierte;4;04.02.2024\n';
+  const original =
+    'Kundennr;Name;Betrag;Seit\n50;Erste;1.000,00;01.02.2024\n51;Zweite;zwölf;02.02.2024\n52;Dritte;3,5;31.02.2024\n53;Vierte;4;04.02.2024\n';
   const { job } = await ingest(stack, 'budget-fix', 'export.csv', original);
   expect(job.counts).toMatchObject({ rows: 4, valid: 2, invalid: 2 });
   const before = await recordRows(stack, 'budget-fix');

@@ -28,7 +28,9 @@ test('semicolons and decimal commas (the dataset says decimal ","): 1.234,56 is 
 
 test('decimal="," on the upload overrides a dataset without one', async () => {
   await createDataset(stack, customers('delim-de-upload', {}, { aliases: true }));
-  const { job } = await ingest(stack, 'delim-de-upload', 'export.csv', fixture('semicolon-decimal-comma.csv'), { fields: { decimal: ',' } });
+  const { job } = await ingest(stack, 'delim-de-upload', 'export.csv', fixture('semicolon-decimal-comma.csv'), {
+    fields: { decimal: ',' },
+  });
   expect(job.counts).toMatchObject({ rows: 3, valid: 3, invalid: 0 });
   expect((await customerRecords(stack, 'delim-de-upload')).map((r) => r.amount)).toEqual([1234.56, -0.5, 12]);
 });
@@ -37,7 +39,9 @@ test('without decimal ",", 1.234,56 is not a number: the row is rejected, the ot
   await createDataset(stack, customers('delim-de-point', {}, { aliases: true }));
   const { job } = await ingest(stack, 'delim-de-point', 'export.csv', fixture('semicolon-decimal-comma.csv'));
   expect(job.counts).toMatchObject({ rows: 3, valid: 1, invalid: 2 });
-  expect(await customerRecords(stack, 'delim-de-point')).toEqual([{ customer_id: 9, name: 'Clara Vogel', amount: 12, since: '2024-01-01' }]);
+  expect(await customerRecords(stack, 'delim-de-point')).toEqual([
+    { customer_id: 9, name: 'Clara Vogel', amount: 12, since: '2024-01-01' },
+  ]);
 });
 
 test('tab-separated: commas inside values are text', async () => {
@@ -62,7 +66,9 @@ test('pipe-separated: commas and semicolons inside values are text', async () =>
 
 test('delimiter=";" overrides detection (here the sniff would pick the comma)', async () => {
   await createDataset(stack, customers('delim-declared'));
-  const { job } = await ingest(stack, 'delim-declared', 'x.csv', 'customer_id;name\n1;Smith, John\n2;Doe, Jane\n', { fields: { delimiter: 'semicolon' } });
+  const { job } = await ingest(stack, 'delim-declared', 'x.csv', 'customer_id;name\n1;Smith, John\n2;Doe, Jane\n', {
+    fields: { delimiter: 'semicolon' },
+  });
   expect(job.reading).toMatchObject({ delimiter: ';', delimiterBy: 'declared' });
   expect(await customerRecords(stack, 'delim-declared')).toEqual([
     { customer_id: 1, name: 'Smith, John' },
@@ -81,7 +87,13 @@ test('quoted newlines with CRLF: values keep their line breaks, and an error nam
     { customer_id: 17, name: 'Plain', city: 'Rome' },
   ]);
   expect(await validationErrorRows(stack, job.id)).toEqual([
-    { row_number: 3, line: 7, line_end: 8, raw: 'x16,"bad id\r\nspanning",Paris', errors: [{ field: 'customer_id', message: 'must be a whole number, got "x16"' }] },
+    {
+      row_number: 3,
+      line: 7,
+      line_end: 8,
+      raw: 'x16,"bad id\r\nspanning",Paris',
+      errors: [{ field: 'customer_id', message: 'must be a whole number, got "x16"' }],
+    },
   ]);
 });
 

@@ -12,7 +12,14 @@ test('Excel "CSV UTF-8": the BOM is not part of the first header, which maps to 
   await createDataset(stack, customers('enc-bom'));
   const { job } = await ingest(stack, 'enc-bom', 'excel-utf8-bom.csv', fixture('excel-utf8-bom.csv'));
   expect(job.status).toBe('completed');
-  expect(job.reading).toMatchObject({ encoding: 'utf-8', bom: true, encodingBy: 'bom', delimiter: ',', delimiterBy: 'detected', header: true });
+  expect(job.reading).toMatchObject({
+    encoding: 'utf-8',
+    bom: true,
+    encodingBy: 'bom',
+    delimiter: ',',
+    delimiterBy: 'detected',
+    header: true,
+  });
   expect((job.reading as { columns: unknown[] }).columns[0]).toEqual({ column: 'customer_id', field: 'customer_id', action: 'field' });
   expect(await customerRecords(stack, 'enc-bom')).toEqual([
     { customer_id: 1, name: 'Zoë Ørsted', city: 'Århus', amount: 10.5, since: '2024-03-07' },
@@ -35,7 +42,13 @@ test('Windows-1252 with umlauts, ß and €: detected from the bytes, semicolons
   await createDataset(stack, customers('enc-1252'));
   const { job } = await ingest(stack, 'enc-1252', 'windows-1252.csv', fixture('windows-1252.csv'));
   expect(job.status).toBe('completed');
-  expect(job.reading).toMatchObject({ encoding: 'windows-1252', bom: false, encodingBy: 'detected', delimiter: ';', delimiterBy: 'detected' });
+  expect(job.reading).toMatchObject({
+    encoding: 'windows-1252',
+    bom: false,
+    encodingBy: 'detected',
+    delimiter: ';',
+    delimiterBy: 'detected',
+  });
   expect(await customerRecords(stack, 'enc-1252')).toEqual([
     { customer_id: 5, name: 'Müller & Söhne', city: 'Köln' },
     { customer_id: 6, name: 'Café € Straße', city: 'Düsseldorf' },
@@ -44,9 +57,15 @@ test('Windows-1252 with umlauts, ß and €: detected from the bytes, semicolons
 
 test('encoding=iso-8859-1 overrides detection: each byte is its own code point', async () => {
   await createDataset(stack, customers('enc-latin1'));
-  const { job } = await ingest(stack, 'enc-latin1', 'latin1.csv', Uint8Array.from([...Buffer.from('customer_id,name\n7,Ren'), 0xe9, 0x0a]), {
-    fields: { encoding: 'iso-8859-1' },
-  });
+  const { job } = await ingest(
+    stack,
+    'enc-latin1',
+    'latin1.csv',
+    Uint8Array.from([...Buffer.from('customer_id,name\n7,Ren'), 0xe9, 0x0a]),
+    {
+      fields: { encoding: 'iso-8859-1' },
+    },
+  );
   expect(job.reading).toMatchObject({ encoding: 'iso-8859-1', encodingBy: 'declared' });
   expect(job.options).toEqual({ encoding: 'iso-8859-1' });
   expect(await customerRecords(stack, 'enc-latin1')).toEqual([{ customer_id: 7, name: 'René' }]);
@@ -63,7 +82,13 @@ test('invalid bytes in a declared UTF-8 file fail the row they are in, not the j
     { customer_id: 10, name: 'Also good' },
   ]);
   expect(await validationErrorRows(stack, job.id)).toEqual([
-    { row_number: 2, line: 3, line_end: 3, raw: '9,Ba\uFFFD\uFFFDd', errors: [{ field: null, message: 'row has bytes that are not valid UTF-8 (shown as \uFFFD)' }] },
+    {
+      row_number: 2,
+      line: 3,
+      line_end: 3,
+      raw: '9,Ba\uFFFD\uFFFDd',
+      errors: [{ field: null, message: 'row has bytes that are not valid UTF-8 (shown as \uFFFD)' }],
+    },
   ]);
 });
 

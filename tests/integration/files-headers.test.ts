@@ -33,7 +33,11 @@ test('a missing required column fails the job before any row is written, naming 
   const errorsBefore = await countRows(stack, 'validation_errors');
   const { job } = await ingest(stack, 'hdr-missing', 'missing-column.csv', fixture('missing-column.csv'));
   expect(job.status).toBe('failed');
-  expect(job.error).toEqual({ code: 'header_mismatch', message: 'the header does not fit the dataset: missing required column "customer_id"', line: 1 });
+  expect(job.error).toEqual({
+    code: 'header_mismatch',
+    message: 'the header does not fit the dataset: missing required column "customer_id"',
+    line: 1,
+  });
   expect(job.counts).toMatchObject({ rows: 0 });
   expect(await customerRecords(stack, 'hdr-missing')).toEqual([]);
   expect(await countRows(stack, 'validation_errors')).toBe(errorsBefore);
@@ -43,7 +47,11 @@ test('two columns feeding one field fail the job, listing both', async () => {
   await createDataset(stack, customers('hdr-duplicate'));
   const { job } = await ingest(stack, 'hdr-duplicate', 'duplicate-columns.csv', fixture('duplicate-columns.csv'));
   expect(job.status).toBe('failed');
-  expect(job.error).toEqual({ code: 'header_mismatch', message: 'the header does not fit the dataset: columns "name", "Name" all feed field "name"', line: 1 });
+  expect(job.error).toEqual({
+    code: 'header_mismatch',
+    message: 'the header does not fit the dataset: columns "name", "Name" all feed field "name"',
+    line: 1,
+  });
   expect(await customerRecords(stack, 'hdr-duplicate')).toEqual([]);
 });
 
@@ -68,7 +76,13 @@ test('unknown columns, unknownColumns "keep": stored in the record under their o
   await createDataset(stack, customers('hdr-keep', { unknownColumns: 'keep' }));
   const { job } = await ingest(stack, 'hdr-keep', 'unknown-columns.csv', fixture('unknown-columns.csv'));
   expect(job.status).toBe('completed');
-  expect((job.reading as { columns: Array<{ action: string }> }).columns.map((c) => c.action)).toEqual(['field', 'field', 'kept', 'field', 'kept']);
+  expect((job.reading as { columns: Array<{ action: string }> }).columns.map((c) => c.action)).toEqual([
+    'field',
+    'field',
+    'kept',
+    'field',
+    'kept',
+  ]);
   expect(await customerRecords(stack, 'hdr-keep')).toEqual([
     { customer_id: 21, name: 'Ursula', city: 'Bern', loyalty_tier: 'gold', Notes: 'likes "tea"' },
     { customer_id: 22, name: 'Viktor', city: 'Basel' },
@@ -89,7 +103,9 @@ test('unknown columns, unknownColumns "reject": the job fails at once, listing t
 
 test('the upload overrides the dataset: unknownColumns=ignore on a rejecting dataset lands the file', async () => {
   await createDataset(stack, customers('hdr-override', { unknownColumns: 'reject' }));
-  const { job } = await ingest(stack, 'hdr-override', 'unknown-columns.csv', fixture('unknown-columns.csv'), { fields: { unknownColumns: 'ignore' } });
+  const { job } = await ingest(stack, 'hdr-override', 'unknown-columns.csv', fixture('unknown-columns.csv'), {
+    fields: { unknownColumns: 'ignore' },
+  });
   expect(job.status).toBe('completed');
   expect((await customerRecords(stack, 'hdr-override')).length).toBe(2);
 });

@@ -41,6 +41,8 @@ export async function customerRecords(stack: TestStack, dataset: string): Promis
 export async function traces(stack: TestStack, dataset: string): Promise<{ jobs: number; records: number; files: number }> {
   const { rows } = await sql<{ jobs: number; records: number }>`
     SELECT (SELECT count(*)::int FROM ingestion_jobs j JOIN datasets d ON d.id = j.dataset_id WHERE d.name = ${dataset}) AS jobs,
-           (SELECT count(*)::int FROM records r JOIN datasets d ON d.id = r.dataset_id WHERE d.name = ${dataset}) AS records`.execute(stack.deps.database.db);
+           (SELECT count(*)::int FROM records r JOIN datasets d ON d.id = r.dataset_id WHERE d.name = ${dataset}) AS records`.execute(
+    stack.deps.database.db,
+  );
   return { jobs: rows[0]!.jobs, records: rows[0]!.records, files: (await listFiles(stack.storageDir)).length };
 }

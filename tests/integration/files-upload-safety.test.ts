@@ -16,7 +16,12 @@ beforeAll(async () => {
 });
 afterAll(async () => stack.close());
 
-const file = (content: string | Uint8Array, fileName = 'x.csv', contentType = 'text/csv'): Part => ({ name: 'file', file: content, fileName, contentType });
+const file = (content: string | Uint8Array, fileName = 'x.csv', contentType = 'text/csv'): Part => ({
+  name: 'file',
+  file: content,
+  fileName,
+  contentType,
+});
 const dataset: Part = { name: 'dataset', value: 'safe' };
 
 /** Sends the parts and asserts the status and code, and that nothing was stored: no job, no record, no file. */
@@ -57,7 +62,11 @@ describe('multipart limits', () => {
   });
 
   test('a field given twice is refused with 400', async () => {
-    await refused([dataset, { name: 'delimiter', value: ';' }, { name: 'delimiter', value: ',' }, file('customer_id\n1\n')], 400, 'bad_request');
+    await refused(
+      [dataset, { name: 'delimiter', value: ';' }, { name: 'delimiter', value: ',' }, file('customer_id\n1\n')],
+      400,
+      'bad_request',
+    );
   });
 
   test('a bad read option is refused with 400 validation_failed, naming it', async () => {
@@ -99,7 +108,11 @@ describe('content is judged by its first bytes, whatever the name and type say',
   });
 
   test('an .xlsx that is not a ZIP is refused with 415', async () => {
-    await refused([dataset, file('customer_id\n1\n', 'book.xlsx', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')], 415, 'unsupported_media_type');
+    await refused(
+      [dataset, file('customer_id\n1\n', 'book.xlsx', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')],
+      415,
+      'unsupported_media_type',
+    );
   });
 });
 
@@ -112,7 +125,9 @@ describe('gzip', () => {
     const { job } = await ingest(stack, `gz-${name.split('.')[1]!}`, name, gzipSync(content), { contentType: type });
     expect(job.status).toBe('completed');
     expect(job.reading).toMatchObject({ compression: 'gzip' });
-    expect((await customerRecords(stack, `gz-${name.split('.')[1]!}`)).map((r) => r.name)).toEqual([name.endsWith('csv.gz') ? 'Gzip CSV' : 'Gzip NDJSON']);
+    expect((await customerRecords(stack, `gz-${name.split('.')[1]!}`)).map((r) => r.name)).toEqual([
+      name.endsWith('csv.gz') ? 'Gzip CSV' : 'Gzip NDJSON',
+    ]);
   });
 
   test('a gzip bomb stops at MAX_DECOMPRESSED_BYTES with limit_exceeded; only the small compressed file is on disk', async () => {
@@ -121,13 +136,21 @@ describe('gzip', () => {
     expect(bomb.length).toBeLessThan(100 * 1024);
     const { job } = await ingest(stack, 'gz-bomb', 'bomb.csv.gz', bomb);
     expect(job.status).toBe('failed');
-    expect(job.error).toMatchObject({ code: 'limit_exceeded', message: 'the file unpacks to more than 65536 bytes (MAX_DECOMPRESSED_BYTES); stopped there' });
+    expect(job.error).toMatchObject({
+      code: 'limit_exceeded',
+      message: 'the file unpacks to more than 65536 bytes (MAX_DECOMPRESSED_BYTES); stopped there',
+    });
     expect(job.file).toMatchObject({ sizeBytes: bomb.length });
   });
 
   test('a gzip that unpacks to a PNG fails with unsupported_media_type', async () => {
     await createDataset(stack, customers('gz-png'));
-    const { job } = await ingest(stack, 'gz-png', 'x.csv.gz', gzipSync(Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2, 3])));
+    const { job } = await ingest(
+      stack,
+      'gz-png',
+      'x.csv.gz',
+      gzipSync(Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2, 3])),
+    );
     expect(job.status).toBe('failed');
     expect(job.error).toMatchObject({ code: 'unsupported_media_type' });
     expect(await customerRecords(stack, 'gz-png')).toEqual([]);
@@ -156,7 +179,11 @@ describe('limits on what a file holds', () => {
     const header = ['customer_id', ...Array.from({ length: 10 }, (_, i) => `c${i}`)].join(',');
     const { job } = await ingest(stack, 'lim-cols', 'x.csv', `${header}\n74${',v'.repeat(10)}\n`);
     expect(job.status).toBe('failed');
-    expect(job.error).toMatchObject({ code: 'limit_exceeded', message: 'the file has 11 columns; at most 10 are allowed (MAX_COLUMNS)', line: 1 });
+    expect(job.error).toMatchObject({
+      code: 'limit_exceeded',
+      message: 'the file has 11 columns; at most 10 are allowed (MAX_COLUMNS)',
+      line: 1,
+    });
     expect(await customerRecords(stack, 'lim-cols')).toEqual([]);
   });
 

@@ -20,7 +20,13 @@ test('.xlsx: the first sheet through the same pipeline; date cells (Excel serial
     { customer_id: 41, name: 'Excel Emil', amount: 5, since: '1999-12-31' },
   ]);
   expect(await validationErrorRows(stack, job.id)).toEqual([
-    { row_number: 3, line: 4, line_end: 4, raw: '42,Bad Date,1,not a date', errors: [{ field: 'since', message: 'must be a date like 2024-03-31, got "not a date"' }] },
+    {
+      row_number: 3,
+      line: 4,
+      line_end: 4,
+      raw: '42,Bad Date,1,not a date',
+      errors: [{ field: 'since', message: 'must be a date like 2024-03-31, got "not a date"' }],
+    },
   ]);
 });
 
@@ -35,6 +41,9 @@ test('.xlsx with a sheet it does not have fails, naming the sheets it has', asyn
   await createDataset(stack, customers('xlsx-nosheet'));
   const { job } = await ingest(stack, 'xlsx-nosheet', 'dates.xlsx', fixture('dates.xlsx'), { fields: { sheet: 'Missing' } });
   expect(job.status).toBe('failed');
-  expect(job.error).toMatchObject({ code: 'parse_error', message: 'the workbook has no sheet named "Missing"; it has "Customers", "Archive"' });
+  expect(job.error).toMatchObject({
+    code: 'parse_error',
+    message: 'the workbook has no sheet named "Missing"; it has "Customers", "Archive"',
+  });
   expect(await customerRecords(stack, 'xlsx-nosheet')).toEqual([]);
 });

@@ -68,7 +68,10 @@ export class AtomicWriter {
     let inserted = 0;
     let updated = 0;
     if (sorted.length > 0) {
-      await pipeline(Readable.from(copyLines(sorted, '', '\n')), c.query(copyFrom('COPY sluice_staging (key_hash, content_hash, data) FROM STDIN')));
+      await pipeline(
+        Readable.from(copyLines(sorted, '', '\n')),
+        c.query(copyFrom('COPY sluice_staging (key_hash, content_hash, data) FROM STDIN')),
+      );
       const result = await c.query<{ inserted: number; updated: number }>(UPSERT, [job.tenantId, job.datasetId, job.id]);
       await c.query('TRUNCATE sluice_staging');
       inserted = result.rows[0]?.inserted ?? 0;
@@ -115,7 +118,19 @@ export class AtomicWriter {
 
   private countParams() {
     const { job, counts } = this;
-    return [job.id, job.tenantId, job.attempt, counts.rows, counts.valid, counts.invalid, counts.inserted, counts.updated, counts.unchanged, this.lastRow, this.bytesRead];
+    return [
+      job.id,
+      job.tenantId,
+      job.attempt,
+      counts.rows,
+      counts.valid,
+      counts.invalid,
+      counts.inserted,
+      counts.updated,
+      counts.unchanged,
+      this.lastRow,
+      this.bytesRead,
+    ];
   }
 
   private fence(state: { status: string; attempts: number } | undefined): void {

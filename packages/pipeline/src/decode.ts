@@ -48,7 +48,8 @@ export function detectEncoding(sample: Uint8Array, complete: boolean): DecodeDec
 
 /** A streaming decoder for an encoding; ISO-8859-1 is decoded as itself (each byte its code point), not as Windows-1252. */
 function decoderFor(encoding: Encoding): (chunk: Uint8Array | undefined) => string {
-  if (encoding === 'iso-8859-1') return (chunk) => (chunk === undefined ? '' : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString('latin1'));
+  if (encoding === 'iso-8859-1')
+    return (chunk) => (chunk === undefined ? '' : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString('latin1'));
   // ignoreBOM: false drops a BOM of this encoding at the start, and only there.
   const decoder = new TextDecoder(encoding, { ignoreBOM: false });
   return (chunk) => (chunk === undefined ? decoder.decode() : decoder.decode(chunk, { stream: true }));

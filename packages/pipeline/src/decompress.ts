@@ -32,7 +32,11 @@ export async function peekBytes(chunks: AsyncIterable<Uint8Array>): Promise<{ he
  * Step: gzip bytes → the bytes they hold, streaming. Past `maxBytes` of output (a gzip bomb)
  * it stops with `limit_exceeded`: memory holds one chunk, and nothing is written to disk.
  */
-export async function* gunzipCapped(chunks: AsyncIterable<Uint8Array>, maxBytes: number, ctx: StepContext = {}): AsyncGenerator<Uint8Array> {
+export async function* gunzipCapped(
+  chunks: AsyncIterable<Uint8Array>,
+  maxBytes: number,
+  ctx: StepContext = {},
+): AsyncGenerator<Uint8Array> {
   const gunzip = createGunzip({ chunkSize: 64 * 1024 });
   // A failure of the source destroys the gunzip stream with it, so the loop below sees it.
   pipeline(Readable.from(chunks), gunzip, () => undefined);

@@ -48,8 +48,12 @@ export async function* enforceErrorBudget(
   const rate = budget.maxErrorRate;
   if (rate !== undefined && rows > 0 && invalid / rows > rate) {
     const share = Math.round((invalid / rows) * 10_000) / 100;
-    throw new AppError('threshold_exceeded', `stopped at the end of the file: ${invalid} of ${rows} rows rejected (${share}%), more than maxErrorRate ${rate}`, {
-      details: { line: null, row: rows, rejected: invalid, rows, maxErrorRate: rate },
-    });
+    throw new AppError(
+      'threshold_exceeded',
+      `stopped at the end of the file: ${invalid} of ${rows} rows rejected (${share}%), more than maxErrorRate ${rate}`,
+      {
+        details: { line: null, row: rows, rejected: invalid, rows, maxErrorRate: rate },
+      },
+    );
   }
 }

@@ -37,10 +37,15 @@ export function checkHeader(columns: readonly string[], fields: readonly FieldSp
   const rejected = unknownColumns === 'reject' ? unknown : [];
   const unsafe = unknownColumns === 'keep' ? unknown.filter((c) => RESERVED.has(c)) : [];
   const problems: string[] = [];
-  if (missing.length > 0) problems.push(`missing required column${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${m}"`).join(', ')}`);
+  if (missing.length > 0)
+    problems.push(`missing required column${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${m}"`).join(', ')}`);
   for (const d of duplicate) problems.push(`columns ${d.columns.map((c) => `"${c}"`).join(', ')} all feed field "${d.field}"`);
-  if (rejected.length > 0) problems.push(`unknown column${rejected.length > 1 ? 's' : ''} ${rejected.map((c) => `"${c}"`).join(', ')} (the dataset rejects unknown columns)`);
-  if (unsafe.length > 0) problems.push(`column name${unsafe.length > 1 ? 's' : ''} ${unsafe.map((c) => `"${c}"`).join(', ')} cannot be kept`);
+  if (rejected.length > 0)
+    problems.push(
+      `unknown column${rejected.length > 1 ? 's' : ''} ${rejected.map((c) => `"${c}"`).join(', ')} (the dataset rejects unknown columns)`,
+    );
+  if (unsafe.length > 0)
+    problems.push(`column name${unsafe.length > 1 ? 's' : ''} ${unsafe.map((c) => `"${c}"`).join(', ')} cannot be kept`);
   if (problems.length > 0) {
     throw new AppError('header_mismatch', `the header does not fit the dataset: ${problems.join('; ')}`, {
       details: { line: 1, missing, duplicate, unknown: rejected, unsafe, columns },

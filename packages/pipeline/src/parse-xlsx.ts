@@ -39,7 +39,7 @@ function cellText(value: unknown): string {
     if (typeof v.text === 'string') return v.text;
     if (typeof v.error === 'string') return v.error;
   }
-  return String(value);
+  return JSON.stringify(value) ?? '';
 }
 
 const csvQuote = (cell: string) => (/[",\r\n]/.test(cell) ? `"${cell.replaceAll('"', '""')}"` : cell);
@@ -51,7 +51,11 @@ const csvQuote = (cell: string) => (/[",\r\n]/.test(cell) ? `"${cell.replaceAll(
  * its row number in the sheet and its `raw` the cells as a CSV line. Memory holds the
  * workbook's shared strings and one chunk of rows, not the sheet.
  */
-export async function* parseXlsx(bytes: AsyncIterable<Uint8Array>, options: XlsxParseOptions = {}, ctx: StepContext = {}): AsyncGenerator<RowChunk> {
+export async function* parseXlsx(
+  bytes: AsyncIterable<Uint8Array>,
+  options: XlsxParseOptions = {},
+  ctx: StepContext = {},
+): AsyncGenerator<RowChunk> {
   const reader = new ExcelJS.stream.xlsx.WorkbookReader(Readable.from(bytes), {
     worksheets: 'emit',
     sharedStrings: 'cache',
@@ -84,16 +88,27 @@ export async function* parseXlsx(bytes: AsyncIterable<Uint8Array>, options: Xlsx
         while (cells.length > 0 && cells.at(-1) === '') cells.pop();
         if (cells.length === 0) continue;
         if (cells.length > maxColumns) {
-          throw new AppError('limit_exceeded', `row ${r.number} of sheet "${name}" has ${cells.length} columns; at most ${maxColumns} are allowed (MAX_COLUMNS)`, {
-            details: { line: r.number, columns: cells.length },
-          });
+          throw new AppError(
+            'limit_exceeded',
+            `row ${r.number} of sheet "${name}" has ${cells.length} columns; at most ${maxColumns} are allowed (MAX_COLUMNS)`,
+            {
+              details: { line: r.number, columns: cells.length },
+            },
+          );
         }
         if (columns === null) {
           columns = cells.map((c) => c.trim());
           continue;
         }
         while (cells.length < columns.length) cells.push('');
-        const source: SourceRow = { row: ++row, line: r.number, lineEnd: r.number, raw: cells.map(csvQuote).join(','), cells, values: null };
+        const source: SourceRow = {
+          row: ++row,
+          line: r.number,
+          lineEnd: r.number,
+          raw: cells.map(csvQuote).join(','),
+          cells,
+          values: null,
+        };
         if (cells.length !== columns.length) source.problem = `has ${cells.length} columns, the header has ${columns.length}`;
         else {
           const long = cells.findIndex((c) => c.length > maxField);
@@ -113,11 +128,16 @@ export async function* parseXlsx(bytes: AsyncIterable<Uint8Array>, options: Xlsx
     }
   } catch (error) {
     if (error instanceof AppError || (error as { name?: string }).name === 'AbortError') throw error;
-    throw new AppError('parse_error', `the file is not a readable .xlsx workbook: ${(error as Error).message}`, { details: { line: null }, cause: error });
+    throw new AppError('parse_error', `the file is not a readable .xlsx workbook: ${(error as Error).message}`, {
+      details: { line: null },
+      cause: error,
+    });
   }
   if (!found) {
     const message =
-      options.sheet === undefined ? 'the workbook has no sheet' : `the workbook has no sheet named "${options.sheet}"; it has ${seen.map((s) => `"${s}"`).join(', ')}`;
+      options.sheet === undefined
+        ? 'the workbook has no sheet'
+        : `the workbook has no sheet named "${options.sheet}"; it has ${seen.map((s) => `"${s}"`).join(', ')}`;
     throw new AppError('parse_error', message, { details: { line: null, sheets: seen } });
   }
   if (columns === null) throw new AppError('parse_error', 'the sheet has no header row', { details: { line: 1 } });

@@ -20,7 +20,7 @@ export interface PrepareOptions {
 const RESERVED = new Set(['__proto__', 'constructor', 'prototype']);
 
 /** Values of columns (or properties) that feed no field, trimmed, empty ones left out. */
-function unknownValues(source: SourceRow, columns: readonly string[] | null, mapper: ColumnMapper): Record<string, string | unknown> {
+function unknownValues(source: SourceRow, columns: readonly string[] | null, mapper: ColumnMapper): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   if (source.cells !== null && columns !== null) {
     columns.forEach((column, i) => {

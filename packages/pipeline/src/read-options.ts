@@ -21,17 +21,16 @@ const ENCODING_ALIASES: Record<string, Encoding> = {
   'iso-8859-1': 'iso-8859-1',
 };
 
-const encoding = z
-  .string()
-  .transform((v, ctx) => {
-    const e = ENCODING_ALIASES[v.trim().toLowerCase()];
-    if (e === undefined) ctx.addIssue({ code: 'custom', message: `must be one of ${ENCODINGS.join(', ')}` });
-    return e ?? z.NEVER;
-  });
+const encoding = z.string().transform((v, ctx) => {
+  const e = ENCODING_ALIASES[v.trim().toLowerCase()];
+  if (e === undefined) ctx.addIssue({ code: 'custom', message: `must be one of ${ENCODINGS.join(', ')}` });
+  return e ?? z.NEVER;
+});
 
 const delimiter = z.string().transform((v, ctx) => {
   const d = DELIMITER_NAMES[v.toLowerCase()] ?? v;
-  if (!(DELIMITERS as readonly string[]).includes(d)) ctx.addIssue({ code: 'custom', message: 'must be one of , ; | or a tab (also "comma", "semicolon", "tab", "pipe")' });
+  if (!(DELIMITERS as readonly string[]).includes(d))
+    ctx.addIssue({ code: 'custom', message: 'must be one of , ; | or a tab (also "comma", "semicolon", "tab", "pipe")' });
   return d;
 });
 
@@ -59,7 +58,10 @@ export type ReadOptions = z.output<typeof readOptionsSchema>;
 export const datasetOptionsSchema = readOptionsSchema.omit({ encoding: true, sheet: true }).strict();
 
 const flag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
-const count = z.string().regex(/^\d{1,9}$/, 'must be a whole number').transform(Number);
+const count = z
+  .string()
+  .regex(/^\d{1,9}$/, 'must be a whole number')
+  .transform(Number);
 const rate = z
   .string()
   .regex(/^(?:0|1|0?\.\d+|1\.0*)$/, 'must be a number from 0 to 1')

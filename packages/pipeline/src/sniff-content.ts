@@ -36,11 +36,23 @@ export const SNIFF_BYTES = 4096;
 export function sniffContent(head: Uint8Array, upload: { format: Format; encoding?: Encoding | undefined }): ContentSniff {
   if (startsWith(head, GZIP)) return { kind: 'gzip' };
   if (startsWith(head, ZIP)) {
-    return upload.format === 'xlsx' ? { kind: 'zip' } : { kind: 'zip', refused: `the file is a ZIP archive, which Sluice reads only as .xlsx` };
+    return upload.format === 'xlsx'
+      ? { kind: 'zip' }
+      : { kind: 'zip', refused: `the file is a ZIP archive, which Sluice reads only as .xlsx` };
   }
   if (upload.format === 'xlsx') return { kind: 'binary', refused: 'an .xlsx workbook is a ZIP archive, and this file is not one' };
-  for (const s of SIGNATURES) if (startsWith(head, s.bytes) && s.bytes.length <= head.length) return { kind: 'binary', refused: `the file is ${s.name}, not ${upload.format} text` };
-  const utf16 = (head[0] === 0xff && head[1] === 0xfe) || (head[0] === 0xfe && head[1] === 0xff) || upload.encoding === 'utf-16le' || upload.encoding === 'utf-16be';
-  if (!utf16 && head.includes(0)) return { kind: 'binary', refused: `the file has NUL bytes, so it is not ${upload.format} text (UTF-16 needs a byte-order mark or encoding=utf-16le)` };
+  for (const s of SIGNATURES)
+    if (startsWith(head, s.bytes) && s.bytes.length <= head.length)
+      return { kind: 'binary', refused: `the file is ${s.name}, not ${upload.format} text` };
+  const utf16 =
+    (head[0] === 0xff && head[1] === 0xfe) ||
+    (head[0] === 0xfe && head[1] === 0xff) ||
+    upload.encoding === 'utf-16le' ||
+    upload.encoding === 'utf-16be';
+  if (!utf16 && head.includes(0))
+    return {
+      kind: 'binary',
+      refused: `the file has NUL bytes, so it is not ${upload.format} text (UTF-16 needs a byte-order mark or encoding=utf-16le)`,
+    };
   return { kind: 'text' };
 }
