@@ -106,11 +106,15 @@ export class AtomicWriter {
     }
   }
 
-  /** Drops every record written so far and records what was counted, so a failed file shows its counts. */
-  async abandon(): Promise<void> {
+  /**
+   * Drops every record written so far. With `keepCounts` (the file failed for good) it records
+   * what was counted, inserted as nothing, so the failed job shows how far it read.
+   */
+  async abandon(options: { keepCounts: boolean }): Promise<void> {
     if (this.client === undefined) return;
     await this.rollback();
     this.release();
+    if (!options.keepCounts) return;
     await this.inTenant(async (c) => {
       await c.query(SET_COUNTS, [...this.countParams().slice(0, 6), 0, 0, 0, 0, this.bytesRead]);
     }).catch(() => undefined);

@@ -234,7 +234,7 @@ export async function runIngestJob(deps: IngestDeps, payload: IngestPayload, opt
           if (options.signal.aborted) break;
         }
         if (options.signal.aborted) {
-          await writer.abandon();
+          await writer.abandon({ keepCounts: false });
           log.info('atomic job interrupted by shutdown; it starts over on its next run');
           return 'interrupted';
         }
@@ -242,7 +242,7 @@ export async function runIngestJob(deps: IngestDeps, payload: IngestPayload, opt
         log.info('atomic job completed', { rows: outcome.rows, seconds: Number(((performance.now() - started) / 1000).toFixed(3)) });
         return 'completed';
       } catch (error) {
-        await writer.abandon();
+        await writer.abandon({ keepCounts: !options.signal.aborted && !isTransient(error) });
         throw error;
       }
     }
