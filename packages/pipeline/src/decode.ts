@@ -57,7 +57,7 @@ function decoderFor(encoding: Encoding): (chunk: Uint8Array | undefined) => stri
 
 /**
  * Step: bytes → text, in the encoding declared or detected from the first 64 KB. Decoding
- * streams: only the sample is held. A byte sequence that is not valid in the encoding
+ * streams: only the sample is held (nothing, when the encoding is declared). A byte sequence that is not valid in the encoding
  * becomes U+FFFD, so the row it is in fails validation rather than the whole file.
  * `onDecided` hears the decision before the first text comes out.
  */
@@ -89,7 +89,7 @@ export async function* decodeText(
     if (decode === undefined) {
       held.push(chunk);
       heldBytes += chunk.length;
-      if (heldBytes < SAMPLE_BYTES) continue;
+      if (heldBytes < SAMPLE_BYTES && options.encoding === undefined) continue;
       text = await decide(false);
     } else {
       text = decode(chunk);
