@@ -114,7 +114,7 @@ async function openRows(
   if (sniff.kind === 'gzip') throw new AppError('unsupported_media_type', 'the file is gzip inside gzip; Sluice unpacks one layer');
   if (sniff.refused !== undefined) throw new AppError('unsupported_media_type', sniff.refused);
   const columns = options.header === false ? spec.fields.map((f) => f.name) : undefined;
-  reading.header = options.header !== false;
+  if (format === 'csv' || format === 'xlsx') reading.header = options.header !== false;
   if (format === 'xlsx') {
     const onSheet = (name: string) => void (reading.sheet = name);
     return parseXlsx(bytes, { sheet: options.sheet, columns, maxColumns: limits.maxColumns, maxFieldChars: limits.maxFieldChars, onSheet }, ctx);
@@ -202,12 +202,21 @@ export async function runIngestJob(deps: IngestDeps, payload: IngestPayload, opt
 
     const source = countBytes(await storage.read(job.storage_key), read);
     const parsed = await openRows(source, job.format, fileOptions, spec, deps.files, reading, ctx);
+    const unknownColumns = fileOptions.unknownColumns ?? 'ignore';
     const rows = onOpened(parsed, async (columns) => {
+      // What was decided is saved even when the header fails its check: it shows why.
+      let mismatch: { error: unknown } | undefined;
       if (columns !== null) {
-        reading.columns = checkHeader(columns, spec.fields, fileOptions.unknownColumns ?? 'ignore');
+        try {
+          reading.columns = checkHeader(columns, spec.fields, unknownColumns);
+        } catch (error) {
+          mismatch = { error };
+          reading.columns = columns.map((column) => ({ column }));
+        }
         if (resumedAt === 0) await saveJobColumns(db, tenantId, jobId, columns);
       }
-      if (resumedAt === 0) await saveJobReading(db, tenantId, jobId, { ...reading, decimal: fileOptions.decimal ?? '.', unknownColumns: fileOptions.unknownColumns ?? 'ignore' });
+      if (resumedAt === 0) await saveJobReading(db, tenantId, jobId, { ...reading, decimal: fileOptions.decimal ?? '.', unknownColumns });
+      if (mismatch !== undefined) throw mismatch.error;
     });
     const atomic = fileOptions.atomic === true;
     const prepared = prepareRows(
