@@ -51,7 +51,7 @@ describe('decodeUtf8', () => {
   });
 });
 
-async function decode(
+async function decodeWith(
   chunks: number[][],
   encoding?: DecodeDecision['encoding'],
 ): Promise<{ text: string; decision: DecodeDecision | undefined }> {
