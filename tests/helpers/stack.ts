@@ -96,7 +96,7 @@ export async function startTestStack(env: Record<string, string> = {}, options: 
   const startWorker = async () => {
     if (worker !== undefined) return;
     worker = createIngestWorker(
-      { db: deps.database.db, pool: deps.database.pool, storage: deps.storage, logger, batch: config.batch },
+      { db: deps.database.db, pool: deps.database.pool, storage: deps.storage, logger, batch: config.batch, files: config.files },
       { connection: deps.redis, ...workerSettings(config) },
     );
     running = worker.worker.run();

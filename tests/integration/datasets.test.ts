@@ -36,7 +36,7 @@ describe('POST /datasets', () => {
     const res = await postJson(stack, '/datasets', PEOPLE);
     expect(res.status).toBe(201);
     expect(res.headers.get('location')).toBe('/datasets/people');
-    expect(res.body).toEqual({ id: expect.stringMatching(UUID_RE), name: 'people', key: ['email'], fields: PEOPLE_FIELDS, createdAt: expect.stringMatching(ISO_RE) });
+    expect(res.body).toEqual({ id: expect.stringMatching(UUID_RE), name: 'people', key: ['email'], fields: PEOPLE_FIELDS, options: {}, createdAt: expect.stringMatching(ISO_RE) });
 
     const { rows } = await sql<{ id: string; name: string; key: string[]; fields: unknown }>`SELECT id, name, key, fields FROM datasets WHERE name = 'people'`.execute(
       stack.db,

@@ -69,7 +69,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       ),
   });
   await app.register(multipart, {
-    limits: { fileSize: deps.config.upload.maxBytes, files: 1, fields: 10, fieldSize: 1024, parts: 12, headerPairs: 100 },
+    // One file, the dataset and format, and the nine read options; short values; few headers.
+    limits: { fileSize: deps.config.upload.maxBytes, files: 1, fields: 11, fieldSize: 1024, parts: 12, headerPairs: 100 },
   });
 
   await app.register(healthRoutes, deps);

@@ -20,7 +20,7 @@ export function apiKeyView(k: ApiKeyView) {
 }
 
 export function datasetView(d: Dataset) {
-  return { id: d.id, name: d.name, fields: d.fields, key: d.key, createdAt: iso(d.created_at) };
+  return { id: d.id, name: d.name, fields: d.fields, key: d.key, options: d.options, createdAt: iso(d.created_at) };
 }
 
 export function jobView(j: JobView) {
@@ -32,6 +32,8 @@ export function jobView(j: JobView) {
     dataset: j.dataset_name,
     kind: j.kind,
     file: { name: j.file_name, format: j.format, sizeBytes: j.size_bytes, sha256: j.sha256 },
+    options: j.options,
+    reading: j.reading,
     counts: {
       rows: j.rows_seen,
       valid: j.rows_valid,

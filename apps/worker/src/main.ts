@@ -12,7 +12,7 @@ try {
   await assertSchemaCurrent(deps.database.db);
   await assertNoEviction(deps.redis);
   const ingest = createIngestWorker(
-    { db: deps.database.db, pool: deps.database.pool, storage: deps.storage, logger, batch: config.batch },
+    { db: deps.database.db, pool: deps.database.pool, storage: deps.storage, logger, batch: config.batch, files: config.files },
     { connection: deps.redis, ...workerSettings(config) },
   );
   const reconcile = () =>

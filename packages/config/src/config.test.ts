@@ -23,6 +23,7 @@ const DEFAULTS: Config = {
   storage: { kind: 'disk', dir: './data/uploads' },
   upload: { maxBytes: 10 * 1024 ** 3 },
   batch: { rows: 10_000, bytes: 8 * 1024 ** 2 },
+  files: { maxDecompressedBytes: 20 * 1024 ** 3, maxLineChars: 16 * 1024 ** 2, maxFieldChars: 1024 ** 2, maxColumns: 2_000, maxJsonDepth: 32 },
   worker: {
     concurrency: 2,
     attempts: 8,
@@ -83,6 +84,7 @@ describe('loadConfig', () => {
       storage: { kind: 'disk', dir: '/var/lib/sluice' },
       upload: { maxBytes: 1_048_576 },
       batch: { rows: 500, bytes: 65_536 },
+      files: DEFAULTS.files,
       worker: { ...DEFAULTS.worker, concurrency: 4, attempts: 3, backoffMs: 0, shutdownGraceMs: 1_000 },
     });
   });

@@ -33,6 +33,11 @@ const schema = z.object({
   WORKER_MAX_STALLED: z.coerce.number().int().min(0).default(5),
   RECONCILE_INTERVAL_MS: z.coerce.number().int().min(1_000).default(30_000),
   RECONCILE_IDLE_MS: z.coerce.number().int().min(1_000).default(60_000),
+  MAX_DECOMPRESSED_BYTES: bytes.default(20 * 1024 ** 3),
+  MAX_LINE_CHARS: z.coerce.number().int().min(1_024).default(16 * 1024 ** 2),
+  MAX_FIELD_CHARS: z.coerce.number().int().min(1).default(1024 ** 2),
+  MAX_COLUMNS: z.coerce.number().int().min(1).default(2_000),
+  MAX_JSON_DEPTH: z.coerce.number().int().min(1).max(1_000).default(32),
 });
 
 export type Env = z.input<typeof schema>;
@@ -55,6 +60,14 @@ export interface Config {
   readonly storage: { readonly kind: 'disk'; readonly dir: string };
   readonly upload: { readonly maxBytes: number };
   readonly batch: { readonly rows: number; readonly bytes: number };
+  /** Bounds on what one file may hold, so a hostile file costs bounded memory and disk. */
+  readonly files: {
+    readonly maxDecompressedBytes: number;
+    readonly maxLineChars: number;
+    readonly maxFieldChars: number;
+    readonly maxColumns: number;
+    readonly maxJsonDepth: number;
+  };
   readonly worker: {
     readonly concurrency: number;
     readonly attempts: number;
@@ -104,6 +117,13 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     storage: { kind: 'disk' as const, dir: e.STORAGE_DIR },
     upload: { maxBytes: e.MAX_UPLOAD_BYTES },
     batch: { rows: e.BATCH_ROWS, bytes: e.BATCH_BYTES },
+    files: {
+      maxDecompressedBytes: e.MAX_DECOMPRESSED_BYTES,
+      maxLineChars: e.MAX_LINE_CHARS,
+      maxFieldChars: e.MAX_FIELD_CHARS,
+      maxColumns: e.MAX_COLUMNS,
+      maxJsonDepth: e.MAX_JSON_DEPTH,
+    },
     worker: {
       concurrency: e.WORKER_CONCURRENCY,
       attempts: e.JOB_ATTEMPTS,

@@ -24,14 +24,14 @@ export interface JobRef {
 
 // Filled before the batch's transaction begins and emptied after it, so that transaction
 // is short and never idles while another batch works.
-const STAGING = `CREATE TEMP TABLE IF NOT EXISTS sluice_staging (
+export const STAGING = `CREATE TEMP TABLE IF NOT EXISTS sluice_staging (
   key_hash bytea NOT NULL, content_hash bytea NOT NULL, data jsonb NOT NULL
 )`;
 
 // Rows go in key order, so two jobs upserting overlapping keys lock them in the same order
 // and cannot deadlock. An unchanged content hash leaves the row alone; RETURNING sees only
 // rows written, and xmax = 0 tells an insert from an update.
-const UPSERT = `WITH written AS (
+export const UPSERT = `WITH written AS (
   INSERT INTO records AS r (tenant_id, dataset_id, key_hash, content_hash, data, first_job_id, last_job_id)
   SELECT $1::uuid, $2::uuid, key_hash, content_hash, data, $3::uuid, $3::uuid
   FROM sluice_staging
@@ -77,14 +77,14 @@ const ADVANCE_JOB = `UPDATE ingestion_jobs SET
 WHERE id = $1 AND tenant_id = $2`;
 
 /** PostgreSQL text (and so jsonb) cannot hold NUL; it stands as U+FFFD in what Sluice keeps of bad rows. */
-const noNul = (text: string) => (text.includes('\0') ? text.replaceAll('\0', '\uFFFD') : text);
-const jsonNoNul = (value: unknown) => JSON.stringify(value).replaceAll('\\u0000', '\\ufffd');
+export const noNul = (text: string) => (text.includes('\0') ? text.replaceAll('\0', '\uFFFD') : text);
+export const jsonNoNul = (value: unknown) => JSON.stringify(value).replaceAll('\\u0000', '\\ufffd');
 
 /**
  * COPY text format, one row a line: `prefix`, key hash, content hash, data, `suffix`. A
  * backslash in the data must be doubled; JSON has no raw tab or newline.
  */
-function* copyLines(rows: Iterable<ValidRow>, prefix: string, suffix: string): Generator<string> {
+export function* copyLines(rows: Iterable<ValidRow>, prefix: string, suffix: string): Generator<string> {
   let out = '';
   for (const r of rows) {
     const data = r.json.includes('\\') ? r.json.replaceAll('\\', '\\\\') : r.json;
@@ -111,7 +111,7 @@ const SET_TENANT = "SELECT set_config('app.tenant_id', $1, true)";
 const isUniqueViolation = (error: unknown) => (error as { code?: unknown }).code === '23505';
 
 /** One row per identity, the later row of the batch winning (contract 1). */
-function fold(rows: ValidRow[]): Map<string, ValidRow> {
+export function fold(rows: ValidRow[]): Map<string, ValidRow> {
   const byKey = new Map<string, ValidRow>();
   for (const r of rows) byKey.set(r.keyHash, r);
   return byKey;

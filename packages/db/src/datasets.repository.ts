@@ -8,11 +8,11 @@ export function isUniqueViolation(error: unknown): boolean {
 
 export async function insertDataset(
   db: Kysely<DB>,
-  input: { tenantId: string; name: string; fields: unknown[]; key: string[] },
+  input: { tenantId: string; name: string; fields: unknown[]; key: string[]; options?: Record<string, unknown> },
 ): Promise<Dataset> {
   return db
     .insertInto('datasets')
-    .values({ tenant_id: input.tenantId, name: input.name, fields: JSON.stringify(input.fields), key: input.key })
+    .values({ tenant_id: input.tenantId, name: input.name, fields: JSON.stringify(input.fields), key: input.key, options: JSON.stringify(input.options ?? {}) })
     .returningAll()
     .executeTakeFirstOrThrow();
 }

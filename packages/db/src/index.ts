@@ -13,6 +13,7 @@ export {
   listJobs,
   reopenJob,
   saveJobColumns,
+  saveJobReading,
   startJob,
   type JobView,
 } from './jobs.repository.js';
@@ -29,3 +30,4 @@ export {
 } from './tenants.repository.js';
 export { listRejectedColumns, listValidationErrors } from './validation-errors.repository.js';
 export { BatchWriter, datasetHasRecords, type BatchOutcome, type JobRef } from './batch-writer.js';
+export { AtomicWriter } from './atomic-writer.js';

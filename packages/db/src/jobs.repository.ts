@@ -139,3 +139,13 @@ export async function reopenJob(db: Kysely<DB>, tenantId: string, id: string): P
     .executeTakeFirst();
   return result.numUpdatedRows > 0n;
 }
+
+/** Records what the worker decided when it opened the job's file (encoding, delimiter, header, mapping). */
+export async function saveJobReading(db: Kysely<DB>, tenantId: string, id: string, reading: Record<string, unknown>): Promise<void> {
+  await db
+    .updateTable('ingestion_jobs')
+    .set({ reading: JSON.stringify(reading) })
+    .where('tenant_id', '=', tenantId)
+    .where('id', '=', id)
+    .execute();
+}

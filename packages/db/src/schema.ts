@@ -28,6 +28,7 @@ export interface DatasetsTable {
   name: string;
   fields: Json<unknown[]>;
   key: string[];
+  options: ColumnType<Record<string, unknown>, string | undefined, string>;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
 }
@@ -57,6 +58,8 @@ export interface IngestionJobsTable {
   idempotency_key: string | null;
   correlation_id: string | null;
   columns: Json<string[] | null>;
+  /** What the worker decided when it opened the file: encoding, delimiter, header, mapping. */
+  reading: ColumnType<Record<string, unknown> | null, string | null | undefined, string | null>;
   rows_seen: Generated<number>;
   rows_valid: Generated<number>;
   rows_invalid: Generated<number>;

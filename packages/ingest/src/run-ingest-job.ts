@@ -1,16 +1,41 @@
-import { BatchWriter, completeJob, datasetHasRecords, failJob, findDatasetById, saveJobColumns, startJob, withTenant, type DB, type JobErrorInfo } from '@sluice/db';
+import {
+  AtomicWriter,
+  BatchWriter,
+  completeJob,
+  datasetHasRecords,
+  failJob,
+  findDatasetById,
+  saveJobColumns,
+  saveJobReading,
+  startJob,
+  withTenant,
+  type DB,
+  type Job,
+  type JobErrorInfo,
+} from '@sluice/db';
 import { AppError, isAppError, isTransient } from '@sluice/errors';
 import type { Logger } from '@sluice/logging';
 import {
   batchRows,
-  decodeUtf8,
+  checkHeader,
+  decodeText,
+  effectiveReadOptions,
+  enforceErrorBudget,
+  gunzipCapped,
   isFormat,
   parseRows,
+  parseXlsx,
+  peekBytes,
   prefetch,
   prepareRows,
+  sniffContent,
+  storedReadOptions,
   type BatchLimits,
   type DatasetSpec,
+  type Format,
+  type ReadOptions,
   type RowChunk,
+  type StepContext,
 } from '@sluice/pipeline';
 import type { IngestPayload } from '@sluice/queue';
 import type { Storage } from '@sluice/storage';
@@ -24,6 +49,16 @@ export interface IngestDeps {
   storage: Storage;
   logger: Logger;
   batch: BatchLimits;
+  files: FileLimits;
+}
+
+/** Bounds on one file (see `Config.files`). */
+export interface FileLimits {
+  maxDecompressedBytes: number;
+  maxLineChars: number;
+  maxFieldChars: number;
+  maxColumns: number;
+  maxJsonDepth: number;
 }
 
 export interface RunOptions {
@@ -44,15 +79,83 @@ async function* countBytes(source: AsyncIterable<Uint8Array>, counter: { bytes: 
   }
 }
 
-async function* onFirstColumns(chunks: AsyncIterable<RowChunk>, save: (columns: readonly string[]) => Promise<void>): AsyncGenerator<RowChunk> {
-  let saved = false;
+/** Calls `opened` once, before the first rows go on (or at the end of a file without rows). */
+async function* onOpened(chunks: AsyncIterable<RowChunk>, opened: (columns: readonly string[] | null) => Promise<void>): AsyncGenerator<RowChunk> {
+  let done = false;
   for await (const chunk of chunks) {
-    if (!saved && chunk.columns !== null) {
-      await save(chunk.columns);
-      saved = true;
+    if (!done) {
+      await opened(chunk.columns);
+      done = true;
     }
     yield chunk;
   }
+  if (!done) await opened(null);
+}
+
+/**
+ * The rows of a job's file: unpacked when its bytes are gzip (up to the decompressed cap),
+ * judged by its first bytes, decoded (or read as a workbook) and parsed with the job's read
+ * options. What was decided goes into `reading`, for the job to show.
+ */
+async function openRows(
+  stored: AsyncIterable<Uint8Array>,
+  format: Format,
+  options: ReadOptions,
+  spec: Pick<DatasetSpec, 'fields'>,
+  limits: FileLimits,
+  reading: Record<string, unknown>,
+  ctx: StepContext,
+): Promise<AsyncIterable<RowChunk>> {
+  let { head, bytes } = await peekBytes(stored);
+  if (sniffContent(head, { format }).kind === 'gzip') {
+    reading.compression = 'gzip';
+    ({ head, bytes } = await peekBytes(gunzipCapped(bytes, limits.maxDecompressedBytes, ctx)));
+  }
+  const sniff = sniffContent(head, { format, encoding: options.encoding });
+  if (sniff.kind === 'gzip') throw new AppError('unsupported_media_type', 'the file is gzip inside gzip; Sluice unpacks one layer');
+  if (sniff.refused !== undefined) throw new AppError('unsupported_media_type', sniff.refused);
+  const columns = options.header === false ? spec.fields.map((f) => f.name) : undefined;
+  if (format === 'csv' || format === 'xlsx') reading.header = options.header !== false;
+  if (format === 'xlsx') {
+    const onSheet = (name: string) => void (reading.sheet = name);
+    return parseXlsx(bytes, { sheet: options.sheet, columns, maxColumns: limits.maxColumns, maxFieldChars: limits.maxFieldChars, onSheet }, ctx);
+  }
+  const text = decodeText(
+    bytes,
+    {
+      encoding: options.encoding,
+      onDecided: (d) => {
+        reading.encoding = d.encoding;
+        reading.bom = d.bom;
+        reading.encodingBy = d.by;
+      },
+    },
+    ctx,
+  );
+  return parseRows(
+    format,
+    text,
+    {
+      csv: {
+        delimiter: options.delimiter,
+        columns,
+        onDelimiter: (delimiter, by) => {
+          reading.delimiter = delimiter;
+          reading.delimiterBy = by;
+        },
+        maxRecordChars: limits.maxLineChars,
+        maxFieldChars: limits.maxFieldChars,
+        maxColumns: limits.maxColumns,
+      },
+      json: { maxRecordChars: limits.maxLineChars, maxDepth: limits.maxJsonDepth },
+    },
+    ctx,
+  );
+}
+
+/** The read options of a job: its dataset's, overridden by the upload's. */
+function readOptionsOf(job: Job, datasetOptions: unknown): ReadOptions {
+  return effectiveReadOptions(storedReadOptions(datasetOptions), storedReadOptions(job.options));
 }
 
 function errorInfo(error: unknown): JobErrorInfo {
@@ -95,23 +198,75 @@ export async function runIngestJob(deps: IngestDeps, payload: IngestPayload, opt
     if (dataset === undefined) throw new AppError('dataset_missing', 'the dataset of this job no longer exists');
     if (!isFormat(job.format) || job.storage_key === null) throw new AppError('bad_request', `job has no readable file (format ${job.format})`);
     const spec = { fields: dataset.fields as DatasetSpec['fields'], key: dataset.key };
+    const fileOptions = readOptionsOf(job, dataset.options);
     const ctx = { signal: options.signal };
     const read = { bytes: 0 };
     const size = job.size_bytes ?? 0;
+    const reading: Record<string, unknown> = {};
 
     const source = countBytes(await storage.read(job.storage_key), read);
-    const rows = onFirstColumns(parseRows(job.format, decodeUtf8(source, ctx), {}, ctx), (columns) =>
-      resumedAt === 0 ? scoped((trx) => saveJobColumns(trx, tenantId, jobId, columns)) : Promise.resolve(),
+    const parsed = await openRows(source, job.format, fileOptions, spec, deps.files, reading, ctx);
+    const unknownColumns = fileOptions.unknownColumns ?? 'ignore';
+    const rows = onOpened(parsed, async (columns) => {
+      // What was decided is saved even when the header fails its check: it shows why.
+      let mismatch: { error: unknown } | undefined;
+      if (columns !== null) {
+        try {
+          reading.columns = checkHeader(columns, spec.fields, unknownColumns);
+        } catch (error) {
+          mismatch = { error };
+          reading.columns = columns.map((column) => ({ column }));
+        }
+        if (resumedAt === 0) await scoped((trx) => saveJobColumns(trx, tenantId, jobId, columns));
+      }
+      if (resumedAt === 0) await scoped((trx) => saveJobReading(trx, tenantId, jobId, { ...reading, decimal: fileOptions.decimal ?? '.', unknownColumns }));
+      if (mismatch !== undefined) throw mismatch.error;
+    });
+    const atomic = fileOptions.atomic === true;
+    const prepared = prepareRows(
+      rows,
+      spec,
+      {
+        skipThrough: resumedAt,
+        decimal: fileOptions.decimal,
+        unknownColumns: fileOptions.unknownColumns,
+        invalidBytesIn: () => (typeof reading.encoding === 'string' && reading.encoding.startsWith('utf-') ? reading.encoding.toUpperCase() : undefined),
+      },
+      ctx,
     );
-    const batches = prefetch(batchRows(prepareRows(rows, spec, { skipThrough: resumedAt }, ctx), deps.batch));
+    const budgeted = enforceErrorBudget(prepared, fileOptions, atomic ? { rows: 0, invalid: 0 } : { rows: Number(job.rows_seen), invalid: Number(job.rows_invalid) }, ctx);
+    const batches = prefetch(batchRows(budgeted, deps.batch));
+    const progress = () => options.onProgress?.(size > 0 ? Math.min(read.bytes / size, 1) : 0);
+    const ref = { id: jobId, tenantId, datasetId: dataset.id, attempt: job.attempts };
+
+    if (atomic) {
+      const writer = new AtomicWriter(pool, ref, { onWritten: progress });
+      try {
+        for await (const batch of batches) {
+          await writer.write(batch, read.bytes);
+          if (options.signal.aborted) break;
+        }
+        if (options.signal.aborted) {
+          await writer.abandon({ keepCounts: false });
+          log.info('atomic job interrupted by shutdown; it starts over on its next run');
+          return 'interrupted';
+        }
+        const outcome = await writer.commit();
+        log.info('atomic job completed', { rows: outcome.rows, seconds: Number(((performance.now() - started) / 1000).toFixed(3)) });
+        return 'completed';
+      } catch (error) {
+        await writer.abandon({ keepCounts: !options.signal.aborted && !isTransient(error) });
+        throw error;
+      }
+    }
 
     let checkpoint = resumedAt;
-    const writer = new BatchWriter(pool, { id: jobId, tenantId, datasetId: dataset.id, attempt: job.attempts }, {
+    const writer = new BatchWriter(pool, ref, {
       checkpoint: resumedAt,
       probeUnchanged: await datasetHasRecords(pool, tenantId, dataset.id),
       onCommitted: (outcome, batch) => {
         checkpoint = batch.lastRow;
-        options.onProgress?.(size > 0 ? Math.min(read.bytes / size, 1) : 0);
+        progress();
         log.debug('batch committed', { lastRow: batch.lastRow, ...outcome });
       },
     });

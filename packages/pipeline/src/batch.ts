@@ -9,6 +9,9 @@ export interface Batch {
   rejected: RejectedRow[];
 }
 
+/** Errors that stop a file at a row: the rows before it still land. */
+const STOPS_AT_ROW = new Set(['parse_error', 'threshold_exceeded', 'limit_exceeded']);
+
 export interface BatchLimits {
   rows: number;
   bytes: number;
@@ -44,7 +47,7 @@ export async function* batchRows(prepared: AsyncIterable<PreparedRow[]>, limits:
       }
     }
   } catch (error) {
-    if (batch.rows > 0 && isAppError(error) && error.code === 'parse_error') yield take();
+    if (batch.rows > 0 && isAppError(error) && STOPS_AT_ROW.has(error.code)) yield take();
     throw error;
   }
   if (batch.rows > 0) yield take();

@@ -11,11 +11,12 @@ const spec = (fields: DatasetSpecInput['fields'], key?: string[]): DatasetSpecIn
   key === undefined ? { name: 'people', fields } : { name: 'people', fields, key };
 
 describe('datasetSpecSchema', () => {
-  test('fills in defaults: not required, no aliases, no key', () => {
+  test('fills in defaults: not required, no aliases, no key, no read options', () => {
     expect(datasetSpecSchema.parse(spec([{ name: 'email', type: 'email' }]))).toStrictEqual({
       name: 'people',
       fields: [{ name: 'email', type: 'email', required: false, aliases: [] }],
       key: [],
+      options: {},
     });
   });
 

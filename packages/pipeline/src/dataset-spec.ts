@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { datasetOptionsSchema } from './read-options.js';
 
 export const FIELD_TYPES = ['string', 'integer', 'number', 'boolean', 'date', 'datetime', 'email', 'enum'] as const;
 export type FieldType = (typeof FIELD_TYPES)[number];
@@ -53,6 +54,8 @@ export const datasetSpecSchema = z
     name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'must be 1-63 lowercase letters, digits, _ or -, starting with a letter or digit'),
     fields: z.array(fieldSchema).min(1).max(500),
     key: z.array(z.string()).max(32).default([]),
+    /** How this dataset's files are read unless an upload says otherwise. */
+    options: datasetOptionsSchema.default({}),
   })
   .strict()
   .superRefine((spec, ctx) => {

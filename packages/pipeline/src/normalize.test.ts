@@ -1,4 +1,4 @@
-import { normalizeBoolean, normalizeDate, normalizeDatetime, normalizeEmail, normalizeInteger, normalizeNumber } from './normalize.js';
+import { decimalCommaToPoint, normalizeBoolean, normalizeDate, normalizeDatetime, normalizeEmail, normalizeInteger, normalizeNumber } from './normalize.js';
 
 describe('normalizeNumber', () => {
   test.each([
@@ -216,5 +216,19 @@ describe('normalizeDatetime', () => {
   // below 100 comes back 1900 years late ('0050-...' → '1950-...'), while normalizeDate keeps it.
   test('a year below 100 keeps its value', () => {
     expect(normalizeDatetime('0050-06-01T00:00:00Z')).toBe('0050-06-01T00:00:00.000Z');
+  });
+});
+
+describe('decimalCommaToPoint', () => {
+  test.each([
+    ['1.234,56', 1234.56],
+    ['-0,5', -0.5],
+    ['12', 12],
+    ['1.234.567', 1234567],
+    [' 3,25 ', 3.25],
+    ['1,2,3', undefined],
+    ['abc', undefined],
+  ])('%j → %j', (text, expected) => {
+    expect(normalizeNumber(decimalCommaToPoint(text))).toBe(expected);
   });
 });

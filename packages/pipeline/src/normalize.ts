@@ -13,6 +13,19 @@ export function normalizeNumber(value: unknown): number | undefined {
   return Number.isFinite(n) ? n : undefined;
 }
 
+const GROUPED_COMMA_DECIMAL = /^[+-]?\d{1,3}(?:\.\d{3})+(?:,\d*)?$/;
+
+/**
+ * A number written with a decimal comma (`1.234,56`, `-0,5`) in the form
+ * {@link normalizeNumber} reads; points are thousands separators only in groups of three.
+ */
+export function decimalCommaToPoint(value: unknown): unknown {
+  if (typeof value !== 'string') return value;
+  const v = value.trim();
+  if (GROUPED_COMMA_DECIMAL.test(v)) return v.replaceAll('.', '').replace(',', '.');
+  return v.includes('.') ? value : v.replace(',', '.');
+}
+
 export function normalizeInteger(value: unknown): number | undefined {
   const n = normalizeNumber(value);
   return n !== undefined && Number.isSafeInteger(n) ? n : undefined;

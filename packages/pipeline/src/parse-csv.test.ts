@@ -80,15 +80,15 @@ describe('parseCsv', () => {
   });
 
   test('a chunk that holds only the header announces the columns; the rows follow', async () => {
-    const { out } = await drain(['id,name\n', '1,Ann\n']);
+    const { out } = await drain(['id,name\n', '1,Ann\n'], { delimiter: ',' });
     expect(out).toStrictEqual([
       { columns: ['id', 'name'], rows: [] },
       { columns: ['id', 'name'], rows: [row(1, 2, 2, '1,Ann', ['1', 'Ann'])] },
     ]);
   });
 
-  test('one chunk out per input chunk that completes rows', async () => {
-    const { out } = await drain(['id\n1\n', '2\n3\n']);
+  test('one chunk out per input chunk that completes rows (delimiter given: nothing held to sniff)', async () => {
+    const { out } = await drain(['id\n1\n', '2\n3\n'], { delimiter: ',' });
     expect(out.map((c) => c.rows.map((r) => r.row))).toStrictEqual([[1], [2, 3]]);
   });
 

@@ -3,7 +3,7 @@ import { parseJsonArray } from './parse-json-array.js';
 import type { RowChunk, SourceRow, StepContext } from './rows.js';
 import { collect, from } from './steps.testing.js';
 
-const drain = (chunks: readonly string[], ctx?: StepContext): Promise<{ out: RowChunk[]; error: unknown }> => collect(parseJsonArray(from(chunks), ctx));
+const drain = (chunks: readonly string[], ctx?: StepContext): Promise<{ out: RowChunk[]; error: unknown }> => collect(parseJsonArray(from(chunks), {}, ctx));
 
 async function rowsOf(chunks: readonly string[]): Promise<SourceRow[]> {
   const { out, error } = await drain(chunks);

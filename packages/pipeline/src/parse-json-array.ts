@@ -1,5 +1,5 @@
 import { AppError } from '@sluice/errors';
-import { jsonRow } from './parse-ndjson.js';
+import { jsonRow, type JsonLimits } from './parse-ndjson.js';
 import type { RowChunk, SourceRow, StepContext } from './rows.js';
 
 const enum Mode {
@@ -41,11 +41,25 @@ class JsonArrayScanner {
   private inString = false;
   private elementLine = 1;
   private row = 0;
+  private readonly maxChars: number;
+  private readonly maxDepth: number;
+
+  constructor(limits: JsonLimits) {
+    this.maxChars = limits.maxRecordChars ?? 16 * 1024 * 1024;
+    this.maxDepth = limits.maxDepth ?? Number.MAX_SAFE_INTEGER;
+  }
 
   push(chunk: string, out: SourceRow[]): void {
     this.buf = this.buf.length === 0 ? chunk : this.buf + chunk;
     this.scan(out);
-    if (this.mode === Mode.Inside) return;
+    if (this.mode === Mode.Inside) {
+      if (this.buf.length > this.maxChars) {
+        throw new AppError('parse_error', `the element starting at line ${this.elementLine} is longer than ${this.maxChars} characters (MAX_LINE_CHARS)`, {
+          details: { line: this.elementLine },
+        });
+      }
+      return;
+    }
     this.buf = '';
     this.pos = 0;
   }
@@ -64,7 +78,7 @@ class JsonArrayScanner {
 
   private emit(end: number, out: SourceRow[]): void {
     const raw = this.buf.slice(0, end);
-    out.push(jsonRow(raw, ++this.row, this.elementLine, this.line));
+    out.push(jsonRow(raw, ++this.row, this.elementLine, this.line, this.maxDepth));
     this.buf = this.buf.slice(end);
     this.pos = 0;
     this.mode = Mode.After;
@@ -159,8 +173,8 @@ class JsonArrayScanner {
 }
 
 /** JSON array text → rows, one per element. */
-export async function* parseJsonArray(text: AsyncIterable<string>, ctx: StepContext = {}): AsyncGenerator<RowChunk> {
-  const scanner = new JsonArrayScanner();
+export async function* parseJsonArray(text: AsyncIterable<string>, limits: JsonLimits = {}, ctx: StepContext = {}): AsyncGenerator<RowChunk> {
+  const scanner = new JsonArrayScanner(limits);
   // Elements the scanner found before it threw still come out, then the error.
   function* scanned(scan: (rows: SourceRow[]) => void): Generator<RowChunk> {
     const rows: SourceRow[] = [];

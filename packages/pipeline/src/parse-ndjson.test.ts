@@ -2,7 +2,7 @@ import { jsonRow, parseNdjson } from './parse-ndjson.js';
 import type { RowChunk, SourceRow, StepContext } from './rows.js';
 import { collect, from } from './steps.testing.js';
 
-const drain = (chunks: readonly string[], ctx?: StepContext): Promise<{ out: RowChunk[]; error: unknown }> => collect(parseNdjson(from(chunks), ctx));
+const drain = (chunks: readonly string[], ctx?: StepContext): Promise<{ out: RowChunk[]; error: unknown }> => collect(parseNdjson(from(chunks), {}, ctx));
 
 async function rowsOf(chunks: readonly string[]): Promise<SourceRow[]> {
   const { out, error } = await drain(chunks);

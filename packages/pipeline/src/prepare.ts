@@ -1,8 +1,51 @@
 import type { DatasetSpec } from './dataset-spec.js';
 import { sha256Hex } from './hash.js';
 import { ColumnMapper } from './map.js';
+import type { UnknownColumns } from './read-options.js';
 import type { PreparedRow, RowChunk, SourceRow, StepContext } from './rows.js';
 import { buildRowValidator } from './validate.js';
+
+/** How rows are read beyond the dataset's fields. */
+export interface PrepareOptions {
+  decimal?: '.' | ',' | undefined;
+  /** `keep` stores columns no field takes in the record, under their own names; `reject` fails a JSON row that has any. */
+  unknownColumns?: UnknownColumns | undefined;
+  /**
+   * The encoding the text was decoded from, when a U+FFFD in a row means bytes that were not
+   * valid in it. Asked at the first row, since decoding decides as the first bytes arrive.
+   */
+  invalidBytesIn?: (() => string | undefined) | undefined;
+}
+
+const RESERVED = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** Values of columns (or properties) that feed no field, trimmed, empty ones left out. */
+function unknownValues(source: SourceRow, columns: readonly string[] | null, mapper: ColumnMapper): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (source.cells !== null && columns !== null) {
+    columns.forEach((column, i) => {
+      if (column === '' || RESERVED.has(column) || mapper.fieldFor(column) !== null) return;
+      const value = source.cells![i]?.trim();
+      if (value !== undefined && value !== '') out[column] = value;
+    });
+  } else if (source.values !== null) {
+    for (const [key, value] of Object.entries(source.values)) {
+      if (RESERVED.has(key) || mapper.fieldFor(key) !== null || value === null || value === undefined || value === '') continue;
+      out[key] = value;
+    }
+  }
+  return out;
+}
+
+/** The canonical (sorted-key) union of validated data and kept columns. */
+function withKept(data: Record<string, unknown>, kept: Record<string, unknown>): Record<string, unknown> {
+  const keys = Object.keys(kept);
+  if (keys.length === 0) return data;
+  const all: Record<string, unknown> = { ...kept, ...data };
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(all).sort()) out[k] = all[k];
+  return out;
+}
 
 function originalValues(source: SourceRow, columns: readonly string[] | null): Record<string, unknown> {
   if (source.values !== null) return source.values;
@@ -20,9 +63,15 @@ function originalValues(source: SourceRow, columns: readonly string[] | null): R
  * the dataset's zod schema, then hash. `keyHash` is SHA-256 of the canonical JSON of the key
  * fields (all fields when the dataset names no key); `contentHash` of all fields.
  */
-export function createRowPreparer(spec: Pick<DatasetSpec, 'fields' | 'key'>): (source: SourceRow, columns: readonly string[] | null) => PreparedRow {
+export function createRowPreparer(
+  spec: Pick<DatasetSpec, 'fields' | 'key'>,
+  options: PrepareOptions = {},
+): (source: SourceRow, columns: readonly string[] | null) => PreparedRow {
   const mapper = new ColumnMapper(spec.fields);
-  const validate = buildRowValidator(spec);
+  const validate = buildRowValidator(spec, { decimal: options.decimal });
+  const keep = options.unknownColumns === 'keep';
+  const rejectUnknown = options.unknownColumns === 'reject';
+  let invalidBytesIn: string | undefined | null = null;
   const key = [...spec.key].sort();
   return (source, columns) => {
     const reject = (errors: Array<{ field: string | null; message: string }>): PreparedRow => ({
@@ -30,10 +79,18 @@ export function createRowPreparer(spec: Pick<DatasetSpec, 'fields' | 'key'>): (s
       value: { row: source.row, line: source.line, lineEnd: source.lineEnd, raw: source.raw, values: originalValues(source, columns), errors },
     });
     if (source.problem !== undefined) return reject([{ field: null, message: `row ${source.problem}` }]);
+    if (invalidBytesIn === null) invalidBytesIn = options.invalidBytesIn?.();
+    if (invalidBytesIn !== undefined && source.raw.includes('\uFFFD')) {
+      return reject([{ field: null, message: `row has bytes that are not valid ${invalidBytesIn} (shown as \uFFFD)` }]);
+    }
+    if (rejectUnknown && source.values !== null) {
+      const unknown = Object.keys(unknownValues(source, columns, mapper));
+      if (unknown.length > 0) return reject(unknown.map((k) => ({ field: k, message: 'is not a field of this dataset (the dataset rejects unknown columns)' })));
+    }
     const input = source.cells !== null && columns !== null ? mapper.fromCells(source.cells, columns) : mapper.fromObject(source.values ?? {});
     const result = validate(input);
     if (!result.ok) return reject(result.errors);
-    const json = JSON.stringify(result.data);
+    const json = JSON.stringify(keep ? withKept(result.data, unknownValues(source, columns, mapper)) : result.data);
     const contentHash = sha256Hex(json);
     let keyHash = contentHash;
     if (key.length > 0) {
@@ -53,10 +110,10 @@ export function createRowPreparer(spec: Pick<DatasetSpec, 'fields' | 'key'>): (s
 export async function* prepareRows(
   chunks: AsyncIterable<RowChunk>,
   spec: Pick<DatasetSpec, 'fields' | 'key'>,
-  options: { skipThrough?: number } = {},
+  options: PrepareOptions & { skipThrough?: number } = {},
   ctx: StepContext = {},
 ): AsyncGenerator<PreparedRow[]> {
-  const prepare = createRowPreparer(spec);
+  const prepare = createRowPreparer(spec, options);
   const skipThrough = options.skipThrough ?? 0;
   for await (const chunk of chunks) {
     ctx.signal?.throwIfAborted();

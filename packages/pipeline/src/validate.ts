@@ -7,6 +7,7 @@ import {
   normalizeEmail,
   normalizeInteger,
   normalizeNumber,
+  decimalCommaToPoint,
 } from './normalize.js';
 import type { FieldError } from './rows.js';
 
@@ -59,8 +60,10 @@ function constraints(f: FieldSpec): Array<(v: Scalar) => string | undefined> {
  * The zod schema of one field: takes the value as a file had it (text from CSV, or a JSON
  * value), trims text, treats an empty value as absent, and returns the normal form.
  */
-function fieldSchema(f: FieldSpec) {
+function fieldSchema(f: FieldSpec, options: ValidatorOptions) {
   const type = TYPES[f.type];
+  const numeric = f.type === 'number' || f.type === 'integer';
+  const prepare = options.decimal === ',' && numeric ? decimalCommaToPoint : (v: unknown) => v;
   const checks = constraints(f);
   return z.unknown().transform((input, ctx): Scalar | undefined => {
     const value = typeof input === 'string' ? input.trim() : input;
@@ -68,7 +71,7 @@ function fieldSchema(f: FieldSpec) {
       if (f.required) ctx.addIssue({ code: 'custom', message: 'is required' });
       return undefined;
     }
-    const parsed = type.parse(value, f);
+    const parsed = type.parse(prepare(value), f);
     if (parsed === undefined) {
       ctx.addIssue({ code: 'custom', message: `must be ${type.expected(f)}, got ${show(value)}` });
       return z.NEVER;
@@ -81,6 +84,11 @@ function fieldSchema(f: FieldSpec) {
   });
 }
 
+/** How text numbers are written: `decimal: ","` reads `1.234,56` as 1234.56. */
+export interface ValidatorOptions {
+  decimal?: '.' | ',' | undefined;
+}
+
 export type RowResult = { ok: true; data: Record<string, Scalar> } | { ok: false; errors: FieldError[] };
 
 /**
@@ -88,9 +96,9 @@ export type RowResult = { ok: true; data: Record<string, Scalar> } | { ok: false
  * On success, `data` holds the normalized values with keys in sorted order and absent
  * values left out, which makes `JSON.stringify(data)` the row's canonical JSON.
  */
-export function buildRowValidator(spec: Pick<DatasetSpec, 'fields'>): (input: Record<string, unknown>) => RowResult {
+export function buildRowValidator(spec: Pick<DatasetSpec, 'fields'>, options: ValidatorOptions = {}): (input: Record<string, unknown>) => RowResult {
   // Issues come in the dataset's field order; data keys go in sorted order.
-  const schema = z.object(Object.fromEntries(spec.fields.map((f) => [f.name, fieldSchema(f)])));
+  const schema = z.object(Object.fromEntries(spec.fields.map((f) => [f.name, fieldSchema(f, options)])));
   const names = spec.fields.map((f) => f.name).sort();
   const fieldNames = spec.fields.map((f) => f.name);
   return (input) => {

@@ -12,7 +12,7 @@ export async function datasetRoutes(fastify: FastifyInstance) {
     const spec = request.body;
     try {
       const dataset = await request.withTenant((db) =>
-        insertDataset(db, { tenantId: request.tenantId, name: spec.name, fields: spec.fields, key: spec.key }),
+        insertDataset(db, { tenantId: request.tenantId, name: spec.name, fields: spec.fields, key: spec.key, options: spec.options }),
       );
       return reply.status(201).header('location', `/datasets/${dataset.name}`).send(datasetView(dataset));
     } catch (error) {

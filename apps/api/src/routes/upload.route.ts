@@ -1,20 +1,23 @@
 import type { MultipartFile } from '@fastify/multipart';
 import { findDatasetByName, findJob, findJobByIdempotencyKey, insertJob, isUniqueViolation, type Dataset, type JobView } from '@sluice/db';
 import { AppError, isAppError } from '@sluice/errors';
-import { FORMATS, resolveFormat, type Format } from '@sluice/pipeline';
+import { FORMATS, peekBytes, resolveFormat, sniffContent, uploadReadFieldsSchema, type Format, type ReadOptions } from '@sluice/pipeline';
 import { enqueueIngest } from '@sluice/queue';
 import type { StoredObject } from '@sluice/storage';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
+import { Readable } from 'node:stream';
 import type { AppDeps } from '../app.js';
 import { jobView } from '../views.js';
 
-const FIELDS = new Set(['dataset', 'format']);
+const READ_FIELDS = ['encoding', 'delimiter', 'decimal', 'header', 'sheet', 'unknownColumns', 'maxErrors', 'maxErrorRate', 'atomic'];
+const FIELDS = new Set(['dataset', 'format', ...READ_FIELDS]);
 const MAX_FILE_NAME = 255;
 
 interface Received {
   dataset: Dataset;
   format: Format;
+  options: ReadOptions;
   fileName: string;
   stored: StoredObject;
   jobId: string;
@@ -27,6 +30,17 @@ function cleanFileName(name: string | undefined): string | null {
   // eslint-disable-next-line no-control-regex -- matching control characters is the point
   const printable = base.replace(/[\u0000-\u001f\u007f]/g, '');
   return printable.slice(0, MAX_FILE_NAME) || null;
+}
+
+/** The read options among the upload's fields (`header=false`, `maxErrors=10`, …); a bad one is a 400. */
+function readOptionsOf(fields: Map<string, string>): ReadOptions {
+  const given = Object.fromEntries(READ_FIELDS.filter((f) => fields.has(f)).map((f) => [f, fields.get(f)]));
+  const parsed = uploadReadFieldsSchema.safeParse(given);
+  if (!parsed.success) {
+    const details = parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
+    throw new AppError('validation_failed', `invalid upload fields: ${details.map((d) => `${d.path} ${d.message}`).join('; ')}`, { details });
+  }
+  return parsed.data;
 }
 
 function idempotencyKeyOf(request: FastifyRequest): string | undefined {
@@ -45,14 +59,18 @@ function idempotencyKeyOf(request: FastifyRequest): string | undefined {
  */
 export async function uploadRoutes(app: FastifyInstance, deps: AppDeps) {
   const receive = async (request: FastifyRequest): Promise<Received> => {
-    const fields: Record<string, string> = {};
+    const fields = new Map<string, string>();
     let received: Received | undefined;
     try {
       for await (const part of request.parts()) {
         if (part.type === 'field') {
-          if (!FIELDS.has(part.fieldname))
-            throw new AppError('bad_request', `unexpected field "${part.fieldname}"; expected dataset, format and file`);
-          fields[part.fieldname] = String(part.value).trim();
+          if (!FIELDS.has(part.fieldname)) {
+            throw new AppError('bad_request', `unexpected field "${part.fieldname.slice(0, 100)}"; expected dataset, format, ${READ_FIELDS.join(', ')} and file`);
+          }
+          if (fields.has(part.fieldname)) throw new AppError('bad_request', `field "${part.fieldname}" is given twice`);
+          // A tab is a delimiter, not whitespace to trim.
+          const value = String(part.value);
+          fields.set(part.fieldname, part.fieldname === 'delimiter' ? value : value.trim());
           continue;
         }
         received = await receiveFile(request, part, fields);
@@ -65,15 +83,16 @@ export async function uploadRoutes(app: FastifyInstance, deps: AppDeps) {
     return received;
   };
 
-  const receiveFile = async (request: FastifyRequest, part: MultipartFile, fields: Record<string, string>): Promise<Received> => {
-    if (part.fieldname !== 'file') throw new AppError('bad_request', `unexpected file field "${part.fieldname}"; send the file as "file"`);
-    const name = fields.dataset;
+  const receiveFile = async (request: FastifyRequest, part: MultipartFile, fields: Map<string, string>): Promise<Received> => {
+    if (part.fieldname !== 'file') throw new AppError('bad_request', `unexpected file field "${part.fieldname.slice(0, 100)}"; send the file as "file"`);
+    const name = fields.get('dataset');
     if (name === undefined || name === '')
       throw new AppError('validation_failed', 'field "dataset" is required and must come before the file');
     const dataset = await request.withTenant((db) => findDatasetByName(db, request.tenantId, name));
     if (dataset === undefined) throw new AppError('not_found', `dataset "${name}" not found`);
     const fileName = cleanFileName(part.filename) ?? 'upload';
-    const format = resolveFormat({ declared: fields.format, fileName, contentType: part.mimetype });
+    const options = readOptionsOf(fields);
+    const format = resolveFormat({ declared: fields.get('format'), fileName, contentType: part.mimetype });
     if (format === undefined) {
       throw new AppError(
         'unsupported_media_type',
@@ -81,17 +100,22 @@ export async function uploadRoutes(app: FastifyInstance, deps: AppDeps) {
       );
     }
     const jobId = randomUUID();
-    return { dataset, format, fileName, stored: await store(part, `${request.tenantId}/${jobId}`), jobId };
+    return { dataset, format, options, fileName, stored: await store(part, format, options, `${request.tenantId}/${jobId}`), jobId };
   };
 
   const truncated = () => new AppError('bad_request', 'the upload ended inside the file part: the multipart body has no closing boundary');
 
-  const store = async (part: MultipartFile, key: string): Promise<StoredObject> => {
+  const store = async (part: MultipartFile, format: Format, options: ReadOptions, key: string): Promise<StoredObject> => {
     // A body that ended inside the file part leaves the part's stream destroyed before we
     // read it (the multipart parser gives up on it), and piping from it would wait forever.
     if (part.file.destroyed) throw truncated();
     try {
-      return await deps.storage.write(key, part.file);
+      // The first bytes decide what the file is, whatever its name and type say; a refused
+      // file is never written.
+      const { head, bytes } = await peekBytes(part.file);
+      const sniff = sniffContent(head, { format, encoding: options.encoding });
+      if (sniff.refused !== undefined) throw new AppError('unsupported_media_type', sniff.refused, { details: { detected: sniff.kind } });
+      return await deps.storage.write(key, Readable.from(bytes));
     } catch (error) {
       // The client's body broke off (and the client is still there to be told): a 400, not ours.
       if (part.file.readableAborted && !(error as { statusCode?: number }).statusCode && !isAppError(error)) throw truncated();
@@ -121,7 +145,7 @@ export async function uploadRoutes(app: FastifyInstance, deps: AppDeps) {
           kind: 'upload',
           status: 'queued',
           format: r.format,
-          options: JSON.stringify({}),
+          options: JSON.stringify(r.options),
           file_name: r.fileName,
           storage_key: r.stored.key,
           size_bytes: r.stored.sizeBytes,
