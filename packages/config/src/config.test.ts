@@ -31,6 +31,7 @@ const DEFAULTS: Config = {
     reconcileIntervalMs: 30_000,
     reconcileIdleMs: 60_000,
   },
+  queueMetrics: null,
 };
 
 describe('loadConfig', () => {
@@ -74,7 +75,23 @@ describe('loadConfig', () => {
       upload: { maxBytes: 1_048_576 },
       batch: { rows: 500, bytes: 65_536 },
       worker: { ...DEFAULTS.worker, concurrency: 4, attempts: 3, backoffMs: 0, shutdownGraceMs: 1_000 },
+      queueMetrics: null,
     });
+  });
+
+  test('queue metrics are off unless a namespace is given; interval and endpoint apply with it', () => {
+    expect(loadConfig({ QUEUE_METRICS_INTERVAL_MS: '5000', QUEUE_METRICS_ENDPOINT: 'http://127.0.0.1:4566' }).queueMetrics).toBeNull();
+    expect(loadConfig({ QUEUE_METRICS_NAMESPACE: 'Sluice/prod' }).queueMetrics).toStrictEqual({
+      namespace: 'Sluice/prod',
+      intervalMs: 60_000,
+    });
+    expect(
+      loadConfig({
+        QUEUE_METRICS_NAMESPACE: 'Sluice/dev',
+        QUEUE_METRICS_INTERVAL_MS: '5000',
+        QUEUE_METRICS_ENDPOINT: 'http://127.0.0.1:4566',
+      }).queueMetrics,
+    ).toStrictEqual({ namespace: 'Sluice/dev', intervalMs: 5_000, endpoint: 'http://127.0.0.1:4566' });
   });
 
   test.each([
@@ -96,6 +113,7 @@ describe('loadConfig', () => {
       true,
       true,
     ]);
+    expect(Object.isFrozen(loadConfig({ QUEUE_METRICS_NAMESPACE: 'Sluice' }).queueMetrics)).toBe(true);
     expect(() => {
       (config.http as { port: number }).port = 1;
     }).toThrow(TypeError);
@@ -127,6 +145,10 @@ describe('loadConfig', () => {
     ['JOB_ATTEMPTS', '0'],
     ['JOB_BACKOFF_MS', '-1'],
     ['SHUTDOWN_GRACE_MS', 'soon'],
+    ['QUEUE_METRICS_NAMESPACE', 'AWS/ECS'],
+    ['QUEUE_METRICS_NAMESPACE', 'queue|depth'],
+    ['QUEUE_METRICS_INTERVAL_MS', '999'],
+    ['QUEUE_METRICS_ENDPOINT', 'localhost:4566'],
   ])('%s=%j is refused with an error that names the variable', (name, value) => {
     expect(failure({ [name]: value })).toMatch(new RegExp(`^Invalid configuration: ${name}: `));
   });
