@@ -65,6 +65,11 @@ function supervise() {
   }
 }
 
+// The CDK app (infra/) stays out of the root build graph: aws-cdk-lib's types are large, and
+// only these commands and the typecheck need it compiled.
+const tscInfra = () => run(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-b', 'infra']);
+const infra = (script, extra) => run(process.execPath, [script, ...extra], { cwd: path.join(root, 'infra') });
+
 const jest = (config = []) =>
   run(process.execPath, ['--experimental-vm-modules', '--no-warnings=ExperimentalWarning', path.join(root, 'node_modules/jest/bin/jest.js'), ...config, ...args], {
     env: { ...process.env, NODE_ENV: 'test' },
@@ -79,9 +84,11 @@ const commands = {
   start: () => (ensureInstalled(), tsc(), node('apps/cli/dist/migrate.js'), supervise()),
   test: () => (ensureInstalled(), tsc(), jest()),
   'test:chaos': () => (ensureInstalled(), tsc(), jest(['-c', 'jest.chaos.config.mjs'])),
-  typecheck: () => (ensureInstalled(), tsc(), run(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.test.json'])),
+  typecheck: () => (ensureInstalled(), tsc(), tscInfra(), run(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.test.json'])),
   lint: () => (ensureInstalled(), run(process.execPath, [path.join(root, 'node_modules/eslint/bin/eslint.js'), '.', '--max-warnings=0'])),
   bench: () => (ensureInstalled(), tsc(), node('bench/run.mjs', args)),
+  'infra:synth': () => (ensureInstalled(), tscInfra(), infra('dist/synth.js', args)),
+  cdk: () => (ensureInstalled(), tscInfra(), infra(path.join(root, 'infra/node_modules/aws-cdk/bin/cdk'), args)),
 };
 
 const action = commands[command];

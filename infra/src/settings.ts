@@ -13,9 +13,15 @@ export const FARGATE_MAX_STOP_TIMEOUT_S = 120;
 /** The seconds ECS waits after SIGTERM beyond the app's own grace: the exit, the log flush. */
 export const STOP_TIMEOUT_MARGIN_S = 5;
 
+const tag = z.string().regex(/^\w[\w.-]{0,127}$/, 'an image tag: letters, digits, _ . -');
+
 const schema = z
   .object({
-    imageTag: z.string().regex(/^[\w][\w.-]{0,127}$/, 'an image tag: letters, digits, _ . -'),
+    imageTag: tag,
+    /** The image the migration task runs; set ahead of `imageTag` to migrate before a rollout. */
+    migrationImageTag: tag.optional(),
+    /** No API or worker tasks (the first deploy, before the first migration). */
+    paused: flag.default(false),
     apiRepository: z.string().min(2).default('sluice-api'),
     workerRepository: z.string().min(2).default('sluice-worker'),
     multiAz: flag.default(false),

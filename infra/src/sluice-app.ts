@@ -1,4 +1,4 @@
-import { App, type Environment } from 'aws-cdk-lib';
+import type { App, Environment } from 'aws-cdk-lib';
 import { ImagesStack } from './images-stack.js';
 import { readSettings, SETTING_NAMES } from './settings.js';
 import { SluiceStack } from './sluice-stack.js';

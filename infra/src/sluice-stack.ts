@@ -45,10 +45,10 @@ export class SluiceStack extends Stack {
     super(scope, id, props);
     const s = props.settings;
     const stopTimeout = Duration.seconds(stopTimeoutSeconds(s.shutdownGraceMs));
-    const retention = (days: number) => {
-      const match = Object.values(logs.RetentionDays).find((d) => d === days);
-      if (match === undefined) throw new Error(`logRetentionDays: CloudWatch Logs has no retention of ${days} days`);
-      return match as logs.RetentionDays;
+    const retention = (days: number): logs.RetentionDays => {
+      if (!(Object.values(logs.RetentionDays) as unknown[]).includes(days))
+        throw new Error(`logRetentionDays: CloudWatch Logs has no retention of ${days} days`);
+      return days;
     };
 
     const vpc = new ec2.Vpc(this, 'Vpc', {
@@ -106,8 +106,8 @@ export class SluiceStack extends Stack {
       enforceSSL: true,
       lifecycleRules: [
         {
-          // The worker deletes an upload once its job is done; this catches what is left
-          // (a failed job's file, kept so the job can be retried, for this long).
+          // A job's file is kept this long after its upload, processed or not: long enough
+          // to retry a failed job, short enough that the bucket does not grow for ever.
           id: 'expire-processed-uploads',
           prefix: `${s.uploadsPrefix}/`,
           expiration: Duration.days(s.uploadRetentionDays),
@@ -120,10 +120,11 @@ export class SluiceStack extends Stack {
 
     // What every Sluice container is told; the entry point builds the URLs from the parts.
     const cluster = new ecs.Cluster(this, 'Cluster', { vpc });
-    const repository = (id: string, name: string) =>
-      ecs.ContainerImage.fromEcrRepository(ecr.Repository.fromRepositoryName(this, id, name), s.imageTag);
-    const apiImage = repository('ApiRepository', s.apiRepository);
-    const workerImage = repository('WorkerRepository', s.workerRepository);
+    const apiRepository = ecr.Repository.fromRepositoryName(this, 'ApiRepository', s.apiRepository);
+    const workerRepository = ecr.Repository.fromRepositoryName(this, 'WorkerRepository', s.workerRepository);
+    const apiImage = ecs.ContainerImage.fromEcrRepository(apiRepository, s.imageTag);
+    const workerImage = ecs.ContainerImage.fromEcrRepository(workerRepository, s.imageTag);
+    const migrationImage = ecs.ContainerImage.fromEcrRepository(workerRepository, s.migrationImageTag ?? s.imageTag);
     const databaseEnvironment = {
       DATABASE_HOST: database.instanceEndpoint.hostname,
       DATABASE_PORT: database.instanceEndpoint.port.toString(),
@@ -149,6 +150,7 @@ export class SluiceStack extends Stack {
     const serviceSecrets = { ...databaseSecrets(appDatabaseSecret), REDIS_AUTH_TOKEN: ecs.Secret.fromSecretsManager(redis.authToken) };
     const logGroup = (name: string) =>
       new logs.LogGroup(this, `${name}Logs`, {
+        logGroupName: `/sluice/${this.stackName}/${name.toLowerCase()}`,
         retention: retention(s.logRetentionDays),
         removalPolicy: s.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
       });
@@ -180,6 +182,7 @@ export class SluiceStack extends Stack {
       taskDefinition: apiTask,
       taskSubnets: appSubnets,
       publicLoadBalancer: true,
+      ...(s.paused ? { desiredCount: 0 } : {}),
       ...(certificate === undefined
         ? { protocol: elbv2.ApplicationProtocol.HTTP }
         : { protocol: elbv2.ApplicationProtocol.HTTPS, certificate, redirectHTTP: true, sslPolicy: elbv2.SslPolicy.RECOMMENDED_TLS }),
@@ -199,7 +202,10 @@ export class SluiceStack extends Stack {
       unhealthyThresholdCount: 3,
     });
     api.targetGroup.setAttribute('deregistration_delay.timeout_seconds', String(stopTimeout.toSeconds()));
-    const apiScaling = api.service.autoScaleTaskCount({ minCapacity: s.apiCount, maxCapacity: s.apiCount * 4 });
+    // Paused: no tasks at all (the first deploy, before the first migration).
+    const apiScaling = api.service.autoScaleTaskCount(
+      s.paused ? { minCapacity: 0, maxCapacity: 0 } : { minCapacity: s.apiCount, maxCapacity: s.apiCount * 4 },
+    );
     apiScaling.scaleOnCpuUtilization('ApiCpu', { targetUtilizationPercent: 60 });
 
     // The worker: no port; stops on SIGTERM after the batches in hand commit.
@@ -235,6 +241,7 @@ export class SluiceStack extends Stack {
       cluster,
       taskDefinition: workerTask,
       vpcSubnets: appSubnets,
+      ...(s.paused ? { desiredCount: 0 } : {}),
       minHealthyPercent: 100,
       maxHealthyPercent: 200,
       circuitBreaker: { rollback: true },
@@ -252,7 +259,9 @@ export class SluiceStack extends Stack {
         period: Duration.minutes(1),
       });
     const waiting = queueMetric(QUEUE_METRIC_NAMES.waiting);
-    const workerScaling = worker.autoScaleTaskCount({ minCapacity: s.workerMin, maxCapacity: s.workerMax });
+    const workerScaling = worker.autoScaleTaskCount(
+      s.paused ? { minCapacity: 0, maxCapacity: 0 } : { minCapacity: s.workerMin, maxCapacity: s.workerMax },
+    );
     const perTask = s.workerConcurrency;
     workerScaling.scaleOnMetric('ScaleOutOnWaitingJobs', {
       metric: waiting,
@@ -291,11 +300,12 @@ export class SluiceStack extends Stack {
     });
     migrateTask.addContainer('migrate', {
       containerName: 'migrate',
-      image: workerImage,
+      image: migrationImage,
       entryPoint: connectionUrlsEntryPoint({ redis: false }),
       command: ['node', '--enable-source-maps', 'apps/cli/dist/migrate.js'],
       environment: { ...databaseEnvironment, NODE_ENV: 'production' },
-      secrets: databaseSecrets(ownerSecret),
+      // The app role's password too: `infra/migrate.sh --grant-app-login` sets it on the role.
+      secrets: { ...databaseSecrets(ownerSecret), APP_DATABASE_PASSWORD: ecs.Secret.fromSecretsManager(appDatabaseSecret, 'password') },
       logging: ecs.LogDrivers.awsLogs({ logGroup: logGroup('Migrate'), streamPrefix: 'migrate' }),
     });
     const migrateSecurityGroup = new ec2.SecurityGroup(this, 'MigrateSecurityGroup', { vpc, description: 'Sluice migration task' });
@@ -310,11 +320,14 @@ export class SluiceStack extends Stack {
       'the API, behind the load balancer',
     );
     output('ClusterName', cluster.clusterName, 'the ECS cluster');
+    output('ImageTag', s.imageTag, 'the image tag the API and worker run');
+    output('MigrationImageTag', s.migrationImageTag ?? s.imageTag, 'the image tag the migration task runs');
     output('ApiServiceName', api.service.serviceName, 'the API service');
     output('WorkerServiceName', worker.serviceName, 'the worker service');
     output('MigrateTaskDefinition', migrateTask.family, 'run once before each rollout (aws ecs run-task)');
     output('MigrateSecurityGroupId', migrateSecurityGroup.securityGroupId, 'the migration task security group');
     output('AppSubnets', vpc.selectSubnets(appSubnets).subnetIds.join(','), 'private subnets for one-off tasks');
+    output('LogGroups', `/sluice/${this.stackName}/{api,worker,migrate}`, 'where each process logs');
     output('UploadsBucket', uploads.bucketName, 'where uploads are kept until processed');
     output('OwnerSecretArn', ownerSecret.secretArn, 'PostgreSQL owner credentials (migrations)');
     output('AppSecretArn', appDatabaseSecret.secretArn, `PostgreSQL credentials of ${APP_DATABASE_ROLE} (API and worker)`);

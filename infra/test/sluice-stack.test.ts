@@ -249,8 +249,11 @@ describe('the Sluice stack, synthesized with the default settings', () => {
     template.hasResourceProperties('AWS::ECS::TaskDefinition', { Family: 'Sluice-migrate', RequiresCompatibilities: ['FARGATE'] });
     expect(c.Command).toStrictEqual(['node', '--enable-source-maps', 'apps/cli/dist/migrate.js']);
     expect(JSON.stringify(c.Image)).toContain('/sluice-worker:v1.2.3');
-    expect(secretNames(c)).toStrictEqual(['DATABASE_PASSWORD', 'DATABASE_USER']);
-    expect(c.Secrets[0].ValueFrom['Fn::Join'][1][0]).toStrictEqual({ Ref: expect.stringMatching(/^DatabaseSecretAttachment/) });
+    expect(secretNames(c)).toStrictEqual(['APP_DATABASE_PASSWORD', 'DATABASE_PASSWORD', 'DATABASE_USER']);
+    const secretOf = (name: string) => c.Secrets.find((s: { Name: string }) => s.Name === name).ValueFrom['Fn::Join'][1];
+    expect(secretOf('DATABASE_USER')).toStrictEqual([{ Ref: expect.stringMatching(/^DatabaseSecretAttachment/) }, ':username::']);
+    expect(secretOf('DATABASE_PASSWORD')).toStrictEqual([{ Ref: expect.stringMatching(/^DatabaseSecretAttachment/) }, ':password::']);
+    expect(secretOf('APP_DATABASE_PASSWORD')).toStrictEqual([{ Ref: expect.stringMatching(/^AppDatabaseSecret/) }, ':password::']);
     expect(env(c).DATABASE_ROLE).toBeUndefined();
     // No service runs it: it is started by hand (or by CI) with `aws ecs run-task`.
     const services = Object.values(template.findResources('AWS::ECS::Service')) as Resource[];
@@ -264,7 +267,7 @@ describe('the Sluice stack, synthesized with the default settings', () => {
 
   test('deployments roll back on failure; PostgreSQL and Redis sit in isolated subnets', () => {
     const services = Object.values(template.findResources('AWS::ECS::Service')) as Resource[];
-    expect(services.map((s) => s.Properties.DeploymentConfiguration)).toStrictEqual([
+    expect(services.map((s) => s.Properties.DeploymentConfiguration)).toMatchObject([
       { DeploymentCircuitBreaker: { Enable: true, Rollback: true }, MaximumPercent: 200, MinimumHealthyPercent: 100 },
       { DeploymentCircuitBreaker: { Enable: true, Rollback: true }, MaximumPercent: 200, MinimumHealthyPercent: 100 },
     ]);
@@ -316,6 +319,20 @@ describe('the Sluice stack, with settings', () => {
     expect(env(worker).S3_PREFIX).toBe('incoming');
     expect(JSON.stringify(taskRoleStatements(template, 'worker')[0].Resource)).toContain('/incoming/*');
     template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', { MinCapacity: 2, MaxCapacity: 4 });
+  });
+
+  test('paused runs no API or worker task; a migration image tag moves the migration alone', () => {
+    const { template } = synth({ paused: 'true', migrationImageTag: 'v1.3.0' });
+    const services = Object.values(template.findResources('AWS::ECS::Service')) as Resource[];
+    expect(services.map((s) => s.Properties.DesiredCount)).toStrictEqual([0, 0]);
+    const targets = Object.values(template.findResources('AWS::ApplicationAutoScaling::ScalableTarget')) as Resource[];
+    expect(targets.map((s) => [s.Properties.MinCapacity, s.Properties.MaxCapacity])).toStrictEqual([
+      [0, 0],
+      [0, 0],
+    ]);
+    expect(JSON.stringify(container(template, 'migrate').Image)).toContain('/sluice-worker:v1.3.0');
+    expect(JSON.stringify(container(template, 'worker').Image)).toContain('/sluice-worker:v1.2.3');
+    expect(JSON.stringify(container(template, 'api').Image)).toContain('/sluice-api:v1.2.3');
   });
 
   test('a certificate turns on HTTPS and redirects HTTP to it', () => {
