@@ -182,7 +182,6 @@ export class SluiceStack extends Stack {
       taskDefinition: apiTask,
       taskSubnets: appSubnets,
       publicLoadBalancer: true,
-      ...(s.paused ? { desiredCount: 0 } : {}),
       ...(certificate === undefined
         ? { protocol: elbv2.ApplicationProtocol.HTTP }
         : { protocol: elbv2.ApplicationProtocol.HTTPS, certificate, redirectHTTP: true, sslPolicy: elbv2.SslPolicy.RECOMMENDED_TLS }),
@@ -202,7 +201,9 @@ export class SluiceStack extends Stack {
       unhealthyThresholdCount: 3,
     });
     api.targetGroup.setAttribute('deregistration_delay.timeout_seconds', String(stopTimeout.toSeconds()));
-    // Paused: no tasks at all (the first deploy, before the first migration).
+    // Paused: no tasks at all (the first deploy, before the first migration). The pattern
+    // refuses a desiredCount of 0, so it is set on the service resource itself.
+    if (s.paused) (api.service.node.defaultChild as ecs.CfnService).desiredCount = 0;
     const apiScaling = api.service.autoScaleTaskCount(
       s.paused ? { minCapacity: 0, maxCapacity: 0 } : { minCapacity: s.apiCount, maxCapacity: s.apiCount * 4 },
     );

@@ -317,7 +317,7 @@ describe('the Sluice stack, with settings', () => {
     const groups = Object.values(template.findResources('AWS::Logs::LogGroup')) as Resource[];
     expect(new Set(groups.map((g) => g.Properties.RetentionInDays))).toStrictEqual(new Set([90]));
     expect(env(worker).S3_PREFIX).toBe('incoming');
-    expect(JSON.stringify(taskRoleStatements(template, 'worker')[0].Resource)).toContain('/incoming/*');
+    expect(JSON.stringify(taskRoleStatements(template, 'worker')[0]?.Resource)).toContain('/incoming/*');
     template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', { MinCapacity: 2, MaxCapacity: 4 });
   });
 
