@@ -27,6 +27,7 @@ export const APP_DATABASE_ROLE = 'sluice_app';
 export const QUEUE_PREFIX = 'sluice';
 /** The queue-depth metrics the worker publishes (QUEUE_METRICS_NAMESPACE) and scaling reads. */
 export const QUEUE_METRIC_NAMES = { waiting: 'Waiting', active: 'Active', delayed: 'Delayed' } as const;
+/** The port the API listens on in its container (`PORT`), behind the load balancer. */
 export const API_PORT = 3000;
 
 export interface SluiceStackProps extends StackProps {
