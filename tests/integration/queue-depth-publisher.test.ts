@@ -83,6 +83,6 @@ test('the publisher publishes at once and every interval; an outage is logged on
     expect(warnings).toStrictEqual(['could not publish the queue depth; retrying every interval']);
     expect(infos).toStrictEqual(['queue depth published again']);
   } finally {
-    await publisher.stop();
+    publisher.stop();
   }
 });

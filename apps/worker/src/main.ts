@@ -46,7 +46,7 @@ try {
       logger.error('worker did not stop within the grace period; exiting (uncommitted batches roll back)');
       process.exit(1);
     }, config.worker.shutdownGraceMs).unref();
-    await depthPublisher?.stop();
+    depthPublisher?.stop();
     await ingest.close();
     await deps.close();
     logger.info('worker stopped');

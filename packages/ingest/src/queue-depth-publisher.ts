@@ -51,16 +51,20 @@ export interface PublisherLog {
 }
 
 export interface QueueDepthPublisher {
-  /** Stops the timer, waits for a publication in flight, and closes the client's connections. */
-  stop(): Promise<void>;
+  /**
+   * Stops publishing and closes the client's connections. It does not wait for a
+   * publication in flight: one stuck on an unreachable Redis or CloudWatch must not hold up
+   * the worker's shutdown; it ends, unlogged, with its connection.
+   */
+  stop(): void;
 }
 
 /**
  * Publishes a queue's depth now and every `intervalMs` until stopped.
  *
- * Design: one publication at a time (a slow CloudWatch never piles calls up); a failure is
- * logged once per outage and the next tick tries again, since a missed data point only
- * delays scaling. Every worker publishes the same queue-wide figures; the alarms read their
+ * Design: one publication at a time (a slow CloudWatch or Redis never piles calls up); a
+ * failure is logged once per outage and the next tick tries again, since a missed data
+ * point only delays scaling. Every worker publishes the same queue-wide figures; the alarms read their
  * Maximum, so several publishers agree rather than add up.
  */
 export function startQueueDepthPublisher(
@@ -69,15 +73,16 @@ export function startQueueDepthPublisher(
 ): QueueDepthPublisher {
   const { queue, cloudwatch, logger } = deps;
   let failing = false;
+  let stopped = false;
   let inFlight: Promise<void> | undefined;
   const tick = () => {
     inFlight ??= publishQueueDepth(queue, cloudwatch, options.namespace)
       .then(() => {
-        if (failing) logger.info('queue depth published again', { namespace: options.namespace });
+        if (failing && !stopped) logger.info('queue depth published again', { namespace: options.namespace });
         failing = false;
       })
       .catch((error: Error) => {
-        if (!failing)
+        if (!failing && !stopped)
           logger.warn('could not publish the queue depth; retrying every interval', { namespace: options.namespace, error: error.message });
         failing = true;
       })
@@ -89,9 +94,9 @@ export function startQueueDepthPublisher(
   timer.unref();
   tick();
   return {
-    stop: async () => {
+    stop: () => {
+      stopped = true;
       clearInterval(timer);
-      await inFlight;
       cloudwatch.destroy();
     },
   };
