@@ -2,7 +2,7 @@ import { loadConfig } from '@sluice/config';
 import { z } from 'zod';
 
 const whole = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
-const flag = z.union([z.boolean(), z.enum(['true', 'false'])]).transform((v) => v === true || v === 'true');
+const flag = z.union([z.boolean(), z.enum(['true', 'false'])], { error: 'true or false' }).transform((v) => v === true || v === 'true');
 
 /** The worker's default shutdown grace, as the app itself reads it (SHUTDOWN_GRACE_MS). */
 export const DEFAULT_SHUTDOWN_GRACE_MS = loadConfig({}).worker.shutdownGraceMs;

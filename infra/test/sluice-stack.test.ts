@@ -349,7 +349,7 @@ describe('the Sluice stack, with settings', () => {
     [{ imageTag: 'latest tag' }, /imageTag: an image tag/],
     [{ shutdownGraceMs: '116000' }, /shutdownGraceMs: /],
     [{ workerMin: '5', workerMax: '2' }, /workerMax: must be at least workerMin/],
-    [{ multiAz: 'yes' }, /multiAz: /],
+    [{ multiAz: 'yes' }, /multiAz: true or false/],
     [{ logRetentionDays: '4' }, /no retention of 4 days/],
   ])('%j is refused with a message naming the setting', (context, message) => {
     expect(() => synth(context)).toThrow(message);
