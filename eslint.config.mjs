@@ -41,7 +41,7 @@ const testFiles = ['**/*.test.ts', '**/*.testing.ts', 'tests/**/*.ts'];
 
 export default tseslint.config(
   {
-    ignores: ['**/dist/**', '**/node_modules/**', '**/coverage/**', 'bench-data/**', 'data/**', '**/*.config.mjs'],
+    ignores: ['**/dist/**', '**/node_modules/**', '**/coverage/**', '**/cdk.out/**', 'bench-data/**', 'data/**', '**/*.config.mjs'],
   },
   js.configs.recommended,
   {

@@ -30,7 +30,9 @@ function ensureInstalled() {
   if (existsSync(marker) && readFileSync(marker, 'utf8') === lock) return;
   console.error('sluice: installing dependencies (pnpm install --frozen-lockfile)…');
   const [bin, pre] = pnpm();
-  run(bin, [...pre, 'install', '--frozen-lockfile', '--config.confirmModulesPurge=false']);
+  // The project's .npmrc silences npm's own banner (so `npm run admin -- … --json` prints
+  // JSON only); an install should still say what went wrong.
+  run(bin, [...pre, 'install', '--frozen-lockfile', '--config.confirmModulesPurge=false'], { env: { ...process.env, npm_config_loglevel: 'warn' } });
   writeFileSync(marker, lock);
 }
 
@@ -65,6 +67,11 @@ function supervise() {
   }
 }
 
+// The CDK app (infra/) stays out of the root build graph: aws-cdk-lib's types are large, and
+// only these commands and the typecheck need it compiled.
+const tscInfra = () => run(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-b', 'infra']);
+const infra = (script, extra) => run(process.execPath, [script, ...extra], { cwd: path.join(root, 'infra') });
+
 const jest = (config = []) =>
   run(process.execPath, ['--experimental-vm-modules', '--no-warnings=ExperimentalWarning', path.join(root, 'node_modules/jest/bin/jest.js'), ...config, ...args], {
     env: { ...process.env, NODE_ENV: 'test' },
@@ -80,9 +87,11 @@ const commands = {
   start: () => (ensureInstalled(), tsc(), node('apps/cli/dist/migrate.js'), supervise()),
   test: () => (ensureInstalled(), tsc(), jest()),
   'test:chaos': () => (ensureInstalled(), tsc(), jest(['-c', 'jest.chaos.config.mjs'])),
-  typecheck: () => (ensureInstalled(), tsc(), run(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.test.json'])),
+  typecheck: () => (ensureInstalled(), tsc(), tscInfra(), run(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.test.json'])),
   lint: () => (ensureInstalled(), run(process.execPath, [path.join(root, 'node_modules/eslint/bin/eslint.js'), '.', '--max-warnings=0'])),
   bench: () => (ensureInstalled(), tsc(), node('bench/run.mjs', args)),
+  'infra:synth': () => (ensureInstalled(), tscInfra(), infra('dist/synth.js', args)),
+  cdk: () => (ensureInstalled(), tscInfra(), infra(path.join(root, 'infra/node_modules/aws-cdk/bin/cdk'), args)),
 };
 
 const action = commands[command];

@@ -40,7 +40,7 @@ beforeAll(async () => {
   jobA = job;
   const { rows } = await sql<{ id: number }>`SELECT id FROM records ORDER BY id LIMIT 1`.execute(stack.db);
   recordA = rows[0]!.id;
-  const created = await createTenant(stack.db, 'mallory');
+  const created = await createTenant(stack.deps.database.db, 'mallory');
   other = { id: created.tenant.id, key: created.key };
 }, 60_000);
 
@@ -243,7 +243,7 @@ describe("the worker acts as the payload's tenant only", () => {
 
 describe('row-level security, at the database', () => {
   test("the app role acts as sluice_app and sees no row until a tenant is set, then only that tenant's", async () => {
-    const db = stack.db;
+    const db = stack.deps.database.db;
     const who = await sql<{ user: string }>`SELECT current_user AS user`.execute(db);
     expect(who.rows[0]!.user).toBe('sluice_app');
 
@@ -263,7 +263,7 @@ describe('row-level security, at the database', () => {
   });
 
   test("a transaction scoped to one tenant cannot write a row for another, nor change another's", async () => {
-    const db = stack.db;
+    const db = stack.deps.database.db;
     const dataset = await sql<{ id: string }>`SELECT id FROM datasets WHERE tenant_id = ${stack.tenantId}`.execute(stack.db);
     await expect(
       withTenant(db, other.id, (trx) =>
@@ -286,7 +286,7 @@ describe('row-level security, at the database', () => {
     const owned = await sql<{ n: number }>`
       SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'public' AND tableowner = 'sluice_app'`.execute(stack.db);
     expect(owned.rows[0]!.n).toBe(0);
-    const db = stack.db;
+    const db = stack.deps.database.db;
     await expect(sql`ALTER TABLE records DISABLE ROW LEVEL SECURITY`.execute(db)).rejects.toMatchObject({ code: '42501' });
     await expect(sql`CREATE TABLE sneaky (id int)`.execute(db)).rejects.toMatchObject({ code: '42501' });
     const forced = await sql<{ relname: string }>`

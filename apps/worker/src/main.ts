@@ -1,6 +1,7 @@
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { loadConfig } from '@sluice/config';
 import { assertSchemaCurrent } from '@sluice/db';
-import { assertNoEviction, createIngestWorker, reconcileJobs, workerSettings } from '@sluice/ingest';
+import { assertNoEviction, createIngestWorker, reconcileJobs, startQueueDepthPublisher, workerSettings } from '@sluice/ingest';
 import { createDeps } from '@sluice/runtime';
 
 const config = loadConfig(process.env);
@@ -21,6 +22,19 @@ try {
     );
   const reconciler = setInterval(() => void reconcile(), config.worker.reconcileIntervalMs);
   void reconcile();
+  // The ingest queue's depth for the ECS scaling policy; off unless QUEUE_METRICS_NAMESPACE is set.
+  const metrics = config.queueMetrics;
+  const depthPublisher =
+    metrics === null
+      ? undefined
+      : startQueueDepthPublisher(
+          {
+            queue: deps.queue,
+            cloudwatch: new CloudWatchClient(metrics.endpoint === undefined ? {} : { endpoint: metrics.endpoint }),
+            logger,
+          },
+          metrics,
+        );
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -32,6 +46,7 @@ try {
       logger.error('worker did not stop within the grace period; exiting (uncommitted batches roll back)');
       process.exit(1);
     }, config.worker.shutdownGraceMs).unref();
+    depthPublisher?.stop();
     await ingest.close();
     await deps.close();
     logger.info('worker stopped');
@@ -43,7 +58,11 @@ try {
     process.channel.unref();
     process.once('disconnect', () => void stop('supervisor gone'));
   }
-  logger.info('worker started', { concurrency: config.worker.concurrency, queue: config.queuePrefix });
+  logger.info('worker started', {
+    concurrency: config.worker.concurrency,
+    queue: config.queuePrefix,
+    queueMetrics: metrics?.namespace ?? 'off',
+  });
   await ingest.worker.run();
 } catch (error) {
   logger.error('worker failed to start', { error: (error as Error).message });

@@ -35,6 +35,7 @@ const DEFAULTS: Config = {
     reconcileIntervalMs: 30_000,
     reconcileIdleMs: 60_000,
   },
+  queueMetrics: null,
 };
 
 describe('loadConfig', () => {
@@ -86,7 +87,23 @@ describe('loadConfig', () => {
       batch: { rows: 500, bytes: 65_536 },
       files: DEFAULTS.files,
       worker: { ...DEFAULTS.worker, concurrency: 4, attempts: 3, backoffMs: 0, shutdownGraceMs: 1_000 },
+      queueMetrics: null,
     });
+  });
+
+  test('queue metrics are off unless a namespace is given; interval and endpoint apply with it', () => {
+    expect(loadConfig({ QUEUE_METRICS_INTERVAL_MS: '5000', QUEUE_METRICS_ENDPOINT: 'http://127.0.0.1:4566' }).queueMetrics).toBeNull();
+    expect(loadConfig({ QUEUE_METRICS_NAMESPACE: 'Sluice/prod' }).queueMetrics).toStrictEqual({
+      namespace: 'Sluice/prod',
+      intervalMs: 60_000,
+    });
+    expect(
+      loadConfig({
+        QUEUE_METRICS_NAMESPACE: 'Sluice/dev',
+        QUEUE_METRICS_INTERVAL_MS: '5000',
+        QUEUE_METRICS_ENDPOINT: 'http://127.0.0.1:4566',
+      }).queueMetrics,
+    ).toStrictEqual({ namespace: 'Sluice/dev', intervalMs: 5_000, endpoint: 'http://127.0.0.1:4566' });
   });
 
   test.each([
@@ -108,6 +125,7 @@ describe('loadConfig', () => {
       true,
       true,
     ]);
+    expect(Object.isFrozen(loadConfig({ QUEUE_METRICS_NAMESPACE: 'Sluice' }).queueMetrics)).toBe(true);
     expect(() => {
       (config.http as { port: number }).port = 1;
     }).toThrow(TypeError);
@@ -142,6 +160,10 @@ describe('loadConfig', () => {
     ['DATABASE_ROLE', 'app; DROP TABLE records'],
     ['ADMIN_KEY', 'too-short'],
     ['RATE_LIMIT_MAX', '0'],
+    ['QUEUE_METRICS_NAMESPACE', 'AWS/ECS'],
+    ['QUEUE_METRICS_NAMESPACE', 'queue|depth'],
+    ['QUEUE_METRICS_INTERVAL_MS', '999'],
+    ['QUEUE_METRICS_ENDPOINT', 'localhost:4566'],
   ])('%s=%j is refused with an error that names the variable', (name, value) => {
     expect(failure({ [name]: value })).toMatch(new RegExp(`^Invalid configuration: ${name}: `));
   });

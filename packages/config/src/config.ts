@@ -38,6 +38,12 @@ const schema = z.object({
   MAX_FIELD_CHARS: z.coerce.number().int().min(1).default(1024 ** 2),
   MAX_COLUMNS: z.coerce.number().int().min(1).default(2_000),
   MAX_JSON_DEPTH: z.coerce.number().int().min(1).max(1_000).default(32),
+  QUEUE_METRICS_NAMESPACE: z
+    .string()
+    .regex(/^(?!AWS\/)[\w.\-/#: ]{1,255}$/, 'a CloudWatch namespace: letters, digits and . - _ / # : space, not starting with AWS/')
+    .optional(),
+  QUEUE_METRICS_INTERVAL_MS: z.coerce.number().int().min(1_000).default(60_000),
+  QUEUE_METRICS_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
 });
 
 export type Env = z.input<typeof schema>;
@@ -81,6 +87,13 @@ export interface Config {
     readonly reconcileIntervalMs: number;
     readonly reconcileIdleMs: number;
   };
+  /** Where the worker publishes the ingest queue's depth to CloudWatch; null when off. */
+  readonly queueMetrics: {
+    readonly namespace: string;
+    readonly intervalMs: number;
+    /** A CloudWatch-compatible endpoint instead of AWS's own. */
+    readonly endpoint?: string;
+  } | null;
 }
 
 function deepFreeze<T extends object>(value: T): Readonly<T> {
@@ -135,5 +148,13 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       reconcileIntervalMs: e.RECONCILE_INTERVAL_MS,
       reconcileIdleMs: e.RECONCILE_IDLE_MS,
     },
+    queueMetrics:
+      e.QUEUE_METRICS_NAMESPACE === undefined
+        ? null
+        : {
+            namespace: e.QUEUE_METRICS_NAMESPACE,
+            intervalMs: e.QUEUE_METRICS_INTERVAL_MS,
+            ...(e.QUEUE_METRICS_ENDPOINT === undefined ? {} : { endpoint: e.QUEUE_METRICS_ENDPOINT }),
+          },
   });
 }

@@ -2,3 +2,11 @@ export { runIngestJob, type IngestDeps, type RunOptions, type RunResult } from '
 export { createIngestWorker, workerSettings, type IngestWorker, type IngestWorkerOptions } from './ingest-worker.js';
 export { reconcileJobs } from './reconciler.js';
 export { assertNoEviction } from './redis-policy.js';
+export {
+  publishQueueDepth,
+  QUEUE_DEPTH_METRICS,
+  readQueueDepth,
+  startQueueDepthPublisher,
+  type QueueDepth,
+  type QueueDepthPublisher,
+} from './queue-depth-publisher.js';
