@@ -2,8 +2,9 @@ import { buildApp } from '@sluice/api';
 import { loadConfig, type Config } from '@sluice/config';
 import { createIngestWorker, workerSettings, type IngestWorker } from '@sluice/ingest';
 import { createLogger } from '@sluice/logging';
+import { createMetricsRegistry, IngestMetrics, type Registry } from '@sluice/metrics';
 import { createDeps, type Deps } from '@sluice/runtime';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, RouteOptions } from 'fastify';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -15,6 +16,8 @@ export interface TestStack {
   deps: Deps;
   app: FastifyInstance;
   storageDir: string;
+  /** The in-process worker's metrics (what the worker serves at its METRICS_PORT). */
+  workerMetrics: Registry;
   /** Starts the in-process worker (started by default). */
   startWorker(): Promise<void>;
   stopWorker(): Promise<void>;
@@ -33,7 +36,10 @@ export interface JobBody {
  * The API on a real loopback port and a real BullMQ worker, on a database and a queue
  * prefix of the test file's own. Everything it opens, `close` closes.
  */
-export async function startTestStack(env: Record<string, string> = {}, options: { worker?: boolean } = {}): Promise<TestStack> {
+export async function startTestStack(
+  env: Record<string, string> = {},
+  options: { worker?: boolean; onRoute?: (route: RouteOptions) => void } = {},
+): Promise<TestStack> {
   const database = await createTestDatabase();
   const storageDir = await mkdtemp(path.join(tmpdir(), 'sluice-test-'));
   const config = loadConfig({
@@ -52,7 +58,9 @@ export async function startTestStack(env: Record<string, string> = {}, options: 
   const deps = createDeps(config, 'worker', logger);
   const apiDeps = createDeps(config, 'api', logger);
   const retry = { attempts: config.worker.attempts, backoffMs: config.worker.backoffMs };
-  const app = await buildApp({ ...apiDeps, retry });
+  const app = await buildApp({ ...apiDeps, retry }, options.onRoute === undefined ? {} : { onRoute: options.onRoute });
+  const workerMetrics = createMetricsRegistry('sluice-worker');
+  const metrics = new IngestMetrics(workerMetrics, { concurrency: config.worker.concurrency });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address();
   if (address === null || typeof address === 'string') throw new Error('no port');
@@ -62,7 +70,7 @@ export async function startTestStack(env: Record<string, string> = {}, options: 
   const startWorker = async () => {
     if (worker !== undefined) return;
     worker = createIngestWorker(
-      { db: deps.database.db, pool: deps.database.pool, storage: deps.storage, logger, batch: config.batch },
+      { db: deps.database.db, pool: deps.database.pool, storage: deps.storage, logger, batch: config.batch, metrics },
       { connection: deps.redis, ...workerSettings(config) },
     );
     running = worker.worker.run();
@@ -81,6 +89,7 @@ export async function startTestStack(env: Record<string, string> = {}, options: 
     deps,
     app,
     storageDir,
+    workerMetrics,
     startWorker,
     stopWorker,
     close: async () => {
@@ -97,7 +106,11 @@ export async function startTestStack(env: Record<string, string> = {}, options: 
 
 /** POSTs JSON and returns status, headers and parsed body. */
 export async function postJson(stack: TestStack, url: string, body: unknown, headers: Record<string, string> = {}) {
-  const res = await fetch(stack.baseUrl + url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  const res = await fetch(stack.baseUrl + url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
   return { status: res.status, headers: res.headers, body: (await res.json()) as Record<string, any> };
 }
 

@@ -1,9 +1,11 @@
 import type { Dataset, JobView, RecordView, ValidationErrorRow } from '@sluice/db';
+import type { FieldSpec } from '@sluice/pipeline';
 
-const iso = (d: Date | string | null) => (d === null ? null : new Date(d).toISOString());
+const iso = (d: Date | string) => new Date(d).toISOString();
+const isoOrNull = (d: Date | string | null) => (d === null ? null : iso(d));
 
 export function datasetView(d: Dataset) {
-  return { id: d.id, name: d.name, fields: d.fields, key: d.key, createdAt: iso(d.created_at) };
+  return { id: d.id, name: d.name, fields: d.fields as FieldSpec[], key: d.key, createdAt: iso(d.created_at) };
 }
 
 export function jobView(j: JobView) {
@@ -28,8 +30,8 @@ export function jobView(j: JobView) {
     error: j.error,
     correlationId: j.correlation_id,
     createdAt: iso(j.created_at),
-    startedAt: iso(j.started_at),
-    finishedAt: iso(j.finished_at),
+    startedAt: isoOrNull(j.started_at),
+    finishedAt: isoOrNull(j.finished_at),
   };
 }
 

@@ -1,6 +1,7 @@
 import { loadConfig } from '@sluice/config';
 import { assertSchemaCurrent } from '@sluice/db';
 import { assertNoEviction, createIngestWorker, reconcileJobs, workerSettings } from '@sluice/ingest';
+import { createMetricsRegistry, IngestMetrics, serveMetrics } from '@sluice/metrics';
 import { createDeps } from '@sluice/runtime';
 
 const config = loadConfig(process.env);
@@ -11,8 +12,19 @@ const retry = { attempts: config.worker.attempts, backoffMs: config.worker.backo
 try {
   await assertSchemaCurrent(deps.database.db);
   await assertNoEviction(deps.redis);
+  const registry = createMetricsRegistry('sluice-worker');
+  const metrics = new IngestMetrics(registry, { concurrency: config.worker.concurrency });
+  // Metrics are for watching the work, not a reason to refuse it: a port already taken (a
+  // second worker on one host) costs this worker its listener, loudly, not its start.
+  const metricsServer = await serveMetrics(registry, { host: config.http.host, port: config.metrics.port }).catch((error: Error) => {
+    logger.error('metrics listener failed to start; this worker runs without /metrics', {
+      port: config.metrics.port,
+      error: error.message,
+    });
+    return undefined;
+  });
   const ingest = createIngestWorker(
-    { db: deps.database.db, pool: deps.database.pool, storage: deps.storage, logger, batch: config.batch },
+    { db: deps.database.db, pool: deps.database.pool, storage: deps.storage, logger, batch: config.batch, metrics },
     { connection: deps.redis, ...workerSettings(config) },
   );
   const reconcile = () =>
@@ -33,6 +45,7 @@ try {
       process.exit(1);
     }, config.worker.shutdownGraceMs).unref();
     await ingest.close();
+    await metricsServer?.close();
     await deps.close();
     logger.info('worker stopped');
   };
@@ -43,7 +56,11 @@ try {
     process.channel.unref();
     process.once('disconnect', () => void stop('supervisor gone'));
   }
-  logger.info('worker started', { concurrency: config.worker.concurrency, queue: config.queuePrefix });
+  logger.info('worker started', {
+    concurrency: config.worker.concurrency,
+    queue: config.queuePrefix,
+    metricsPort: metricsServer?.port ?? null,
+  });
   await ingest.worker.run();
 } catch (error) {
   logger.error('worker failed to start', { error: (error as Error).message });

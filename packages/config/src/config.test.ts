@@ -31,6 +31,9 @@ const DEFAULTS: Config = {
     reconcileIntervalMs: 30_000,
     reconcileIdleMs: 60_000,
   },
+  admin: { key: null },
+  metrics: { port: 9464 },
+  events: { heartbeatMs: 15_000 },
 };
 
 describe('loadConfig', () => {
@@ -61,6 +64,9 @@ describe('loadConfig', () => {
       JOB_ATTEMPTS: '3',
       JOB_BACKOFF_MS: '0',
       SHUTDOWN_GRACE_MS: '1000',
+      ADMIN_KEY: 'an-admin-key-of-some-length',
+      METRICS_PORT: '9100',
+      EVENTS_HEARTBEAT_MS: '5000',
     });
     expect(config).toStrictEqual({
       env: 'production',
@@ -74,6 +80,9 @@ describe('loadConfig', () => {
       upload: { maxBytes: 1_048_576 },
       batch: { rows: 500, bytes: 65_536 },
       worker: { ...DEFAULTS.worker, concurrency: 4, attempts: 3, backoffMs: 0, shutdownGraceMs: 1_000 },
+      admin: { key: 'an-admin-key-of-some-length' },
+      metrics: { port: 9100 },
+      events: { heartbeatMs: 5_000 },
     });
   });
 
@@ -127,6 +136,9 @@ describe('loadConfig', () => {
     ['JOB_ATTEMPTS', '0'],
     ['JOB_BACKOFF_MS', '-1'],
     ['SHUTDOWN_GRACE_MS', 'soon'],
+    ['ADMIN_KEY', 'short'],
+    ['METRICS_PORT', '65536'],
+    ['EVENTS_HEARTBEAT_MS', '10'],
   ])('%s=%j is refused with an error that names the variable', (name, value) => {
     expect(failure({ [name]: value })).toMatch(new RegExp(`^Invalid configuration: ${name}: `));
   });

@@ -26,6 +26,9 @@ const schema = z.object({
   WORKER_MAX_STALLED: z.coerce.number().int().min(0).default(5),
   RECONCILE_INTERVAL_MS: z.coerce.number().int().min(1_000).default(30_000),
   RECONCILE_IDLE_MS: z.coerce.number().int().min(1_000).default(60_000),
+  ADMIN_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
+  EVENTS_HEARTBEAT_MS: z.coerce.number().int().min(100).default(15_000),
 });
 
 export type Env = z.input<typeof schema>;
@@ -55,6 +58,12 @@ export interface Config {
     readonly reconcileIntervalMs: number;
     readonly reconcileIdleMs: number;
   };
+  /** The admin key that opens `/admin/queues`; none disables the admin endpoints. */
+  readonly admin: { readonly key: string | null };
+  /** Where the worker serves its Prometheus metrics (the API serves its own at `/metrics`). */
+  readonly metrics: { readonly port: number };
+  /** Server-Sent Events: how often an open stream gets a heartbeat and rechecks its job. */
+  readonly events: { readonly heartbeatMs: number };
 }
 
 function deepFreeze<T extends object>(value: T): Readonly<T> {
@@ -99,5 +108,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       reconcileIntervalMs: e.RECONCILE_INTERVAL_MS,
       reconcileIdleMs: e.RECONCILE_IDLE_MS,
     },
+    admin: { key: e.ADMIN_KEY ?? null },
+    metrics: { port: e.METRICS_PORT },
+    events: { heartbeatMs: e.EVENTS_HEARTBEAT_MS },
   });
 }
