@@ -106,11 +106,7 @@ export async function startTestStack(
 
 /** POSTs JSON and returns status, headers and parsed body. */
 export async function postJson(stack: TestStack, url: string, body: unknown, headers: Record<string, string> = {}) {
-  const res = await fetch(stack.baseUrl + url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body: JSON.stringify(body),
-  });
+  const res = await fetch(stack.baseUrl + url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
   return { status: res.status, headers: res.headers, body: (await res.json()) as Record<string, any> };
 }
 

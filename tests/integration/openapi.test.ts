@@ -6,7 +6,7 @@ import { request } from './support.js';
 const routes: Array<{ method: string; url: string; hidden: boolean }> = [];
 const collect = (route: RouteOptions) => {
   const methods = Array.isArray(route.method) ? route.method : [route.method];
-  const hidden = (route.schema as { hide?: boolean } | undefined)?.hide === true;
+  const hidden = route.schema?.hide === true;
   for (const method of methods) if (method !== 'HEAD') routes.push({ method, url: route.url, hidden });
 };
 

@@ -6,8 +6,16 @@ import { errorBody } from '../plugins/errors.plugin.js';
 import { errorSchema } from '../schemas.js';
 
 const probeResult = z.enum(['ok', 'down']);
-// Probes answer without an API key.
+// The probes answer without an API key.
 const open = { tags: ['operations'], security: [] };
+const schemas = {
+  health: { ...open, summary: 'Liveness: 200 while the process runs', response: { 200: z.object({ status: z.literal('ok') }) } },
+  ready: {
+    ...open,
+    summary: 'Readiness: 200 when PostgreSQL and Redis answer, else 503 naming which does not',
+    response: { 200: z.object({ status: z.literal('ready'), checks: z.object({ postgres: probeResult, redis: probeResult }) }), 503: errorSchema },
+  },
+};
 
 async function check(probe: () => Promise<unknown>, timeoutMs: number): Promise<'ok' | 'down'> {
   let timer: NodeJS.Timeout | undefined;
@@ -26,31 +34,14 @@ async function check(probe: () => Promise<unknown>, timeoutMs: number): Promise<
 
 /** `/health`: the process runs. `/ready`: PostgreSQL and Redis answer, so requests can succeed. */
 export async function healthRoutes(app: FastifyInstance, deps: AppDeps) {
-  app.get(
-    '/health',
-    { schema: { ...open, summary: 'Liveness: 200 while the process runs', response: { 200: z.object({ status: z.literal('ok') }) } } },
-    async () => ({ status: 'ok' as const }),
-  );
-  app.get(
-    '/ready',
-    {
-      schema: {
-        ...open,
-        summary: 'Readiness: 200 when PostgreSQL and Redis answer, else 503 naming which does not',
-        response: {
-          200: z.object({ status: z.literal('ready'), checks: z.object({ postgres: probeResult, redis: probeResult }) }),
-          503: errorSchema,
-        },
-      },
-    },
-    async (_request, reply) => {
-      const [postgres, redis] = await Promise.all([
-        check(() => sql`SELECT 1`.execute(deps.database.db), 2_000),
-        check(() => deps.redis.ping(), 2_000),
-      ]);
-      const checks = { postgres, redis };
-      if (postgres === 'ok' && redis === 'ok') return { status: 'ready', checks };
-      return reply.status(503).send(errorBody('unavailable', 'not ready: a dependency does not answer', checks));
-    },
-  );
+  app.get('/health', { schema: schemas.health }, async () => ({ status: 'ok' }));
+  app.get('/ready', { schema: schemas.ready }, async (_request, reply) => {
+    const [postgres, redis] = await Promise.all([
+      check(() => sql`SELECT 1`.execute(deps.database.db), 2_000),
+      check(() => deps.redis.ping(), 2_000),
+    ]);
+    const checks = { postgres, redis };
+    if (postgres === 'ok' && redis === 'ok') return { status: 'ready', checks };
+    return reply.status(503).send(errorBody('unavailable', 'not ready: a dependency does not answer', checks));
+  });
 }

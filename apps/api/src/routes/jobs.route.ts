@@ -13,6 +13,12 @@ import { limitSchema, page, UUID } from './pagination.js';
 
 const idParams = z.object({ id: z.string() });
 const tags = ['jobs'];
+const oneJob = { 200: jobSchema, ...errorResponses };
+const schemas = {
+  get: { tags, summary: 'One job: status, file, counts, progress, error', params: idParams, response: oneJob },
+  cancel: { tags, summary: 'Cancel a queued or running job; a running one stops at its next batch boundary', params: idParams, response: oneJob },
+  retry: { tags, summary: 'Run a failed or cancelled job again from its checkpoint', params: idParams, response: { 202: jobSchema, ...errorResponses } },
+};
 
 export async function jobRoutes(fastify: FastifyInstance, deps: AppDeps) {
   const app = fastify.withTypeProvider<ZodTypeProvider>();
@@ -53,68 +59,35 @@ export async function jobRoutes(fastify: FastifyInstance, deps: AppDeps) {
     },
   );
 
-  app.get(
-    '/jobs/:id',
-    {
-      schema: {
-        tags,
-        summary: 'One job: status, file, counts, progress, error',
-        params: idParams,
-        response: { 200: jobSchema, ...errorResponses },
-      },
-    },
-    async (request) => jobView(await jobOr404(request, request.params.id)),
-  );
+  app.get('/jobs/:id', { schema: schemas.get }, async (request) => jobView(await jobOr404(request, request.params.id)));
 
   // Stops a queued or running job; a running one stops at its next batch boundary.
-  app.post(
-    '/jobs/:id/cancel',
-    {
-      schema: {
-        tags,
-        summary: 'Cancel a queued or running job; a running one stops at its next batch boundary',
-        params: idParams,
-        response: { 200: jobSchema, ...errorResponses },
-      },
-    },
-    async (request) => {
-      const job = await jobOr404(request, request.params.id);
-      if (!(await request.withTenant((db) => cancelJob(db, request.tenantId, job.id)))) {
-        throw new AppError('conflict', `job ${job.id} is ${job.status}; only queued or processing jobs can be cancelled`);
-      }
-      await dequeueIngest(deps.queue, job.id);
-      return jobView(await jobOr404(request, job.id));
-    },
-  );
+  app.post('/jobs/:id/cancel', { schema: schemas.cancel }, async (request) => {
+    const job = await jobOr404(request, request.params.id);
+    if (!(await request.withTenant((db) => cancelJob(db, request.tenantId, job.id)))) {
+      throw new AppError('conflict', `job ${job.id} is ${job.status}; only queued or processing jobs can be cancelled`);
+    }
+    await dequeueIngest(deps.queue, job.id);
+    return jobView(await jobOr404(request, job.id));
+  });
 
   // Runs a failed or cancelled job again from its checkpoint.
-  app.post(
-    '/jobs/:id/retry',
-    {
-      schema: {
-        tags,
-        summary: 'Run a failed or cancelled job again from its checkpoint',
-        params: idParams,
-        response: { 202: jobSchema, ...errorResponses },
-      },
-    },
-    async (request, reply) => {
-      const job = await jobOr404(request, request.params.id);
-      if (!(await request.withTenant((db) => reopenJob(db, request.tenantId, job.id)))) {
-        throw new AppError('conflict', `job ${job.id} is ${job.status}; only failed or cancelled jobs can be retried`);
-      }
-      // The answer is the job as this request left it; a worker may take it the moment it is queued.
-      const reopened = await jobOr404(request, job.id);
-      try {
-        await dequeueIngest(deps.queue, job.id);
-        await enqueueIngest(deps.queue, { jobId: job.id, tenantId: request.tenantId, correlationId: request.id }, deps.retry);
-      } catch (error) {
-        // The reopened row is durable; the worker's reconciler queues jobs that Redis does not have.
-        request.log.warn({ err: error, jobId: job.id }, 'enqueue failed; the reconciler will queue the job');
-      }
-      return reply.status(202).header('location', `/jobs/${job.id}`).send(jobView(reopened));
-    },
-  );
+  app.post('/jobs/:id/retry', { schema: schemas.retry }, async (request, reply) => {
+    const job = await jobOr404(request, request.params.id);
+    if (!(await request.withTenant((db) => reopenJob(db, request.tenantId, job.id)))) {
+      throw new AppError('conflict', `job ${job.id} is ${job.status}; only failed or cancelled jobs can be retried`);
+    }
+    // The answer is the job as this request left it; a worker may take it the moment it is queued.
+    const reopened = await jobOr404(request, job.id);
+    try {
+      await dequeueIngest(deps.queue, job.id);
+      await enqueueIngest(deps.queue, { jobId: job.id, tenantId: request.tenantId, correlationId: request.id }, deps.retry);
+    } catch (error) {
+      // The reopened row is durable; the worker's reconciler queues jobs that Redis does not have.
+      request.log.warn({ err: error, jobId: job.id }, 'enqueue failed; the reconciler will queue the job');
+    }
+    return reply.status(202).header('location', `/jobs/${job.id}`).send(jobView(reopened));
+  });
 
   app.get(
     '/jobs/:id/errors',
@@ -139,13 +112,11 @@ export async function jobRoutes(fastify: FastifyInstance, deps: AppDeps) {
         const rows = (after: number | undefined) =>
           request.withTenant((db) => listValidationErrors(db, request.tenantId, { jobId: job.id, limit: 1000, cursor: after }));
         const columns = job.columns ?? (await request.withTenant((db) => listRejectedColumns(db, request.tenantId, job.id)));
-        return (
-          reply
-            .header('content-type', 'text/csv; charset=utf-8')
-            .header('content-disposition', `attachment; filename="${job.id}-errors.csv"`)
-            // A stream is sent as it is, never serialized: the 200 schema describes the JSON answer.
-            .send(Readable.from(errorsCsv(columns, rows)) as never)
-        );
+        return reply
+          .header('content-type', 'text/csv; charset=utf-8')
+          .header('content-disposition', `attachment; filename="${job.id}-errors.csv"`)
+          // A stream is sent as it is, never serialized: the 200 schema describes the JSON answer.
+          .send(Readable.from(errorsCsv(columns, rows)) as never);
       }
       const rows = await request.withTenant((db) =>
         listValidationErrors(db, request.tenantId, { jobId: job.id, limit: limit + 1, cursor }),

@@ -7,6 +7,7 @@ import { errorResponses, pageSchema, recordSchema } from '../schemas.js';
 import { recordView } from '../views.js';
 
 const tags = ['records'];
+const getSchema = { tags, summary: 'One record', params: z.object({ id: z.string() }), response: { 200: recordSchema, ...errorResponses } };
 import { limitSchema, page } from './pagination.js';
 
 export async function recordRoutes(fastify: FastifyInstance) {
@@ -40,14 +41,10 @@ export async function recordRoutes(fastify: FastifyInstance) {
     },
   );
 
-  app.get(
-    '/records/:id',
-    { schema: { tags, summary: 'One record', params: z.object({ id: z.string() }), response: { 200: recordSchema, ...errorResponses } } },
-    async (request) => {
-      const id = /^\d{1,15}$/.test(request.params.id) ? Number(request.params.id) : undefined;
-      const record = id === undefined ? undefined : await request.withTenant((db) => findRecord(db, request.tenantId, id));
-      if (record === undefined) throw new AppError('not_found', `record ${request.params.id} not found`);
-      return recordView(record);
-    },
-  );
+  app.get('/records/:id', { schema: getSchema }, async (request) => {
+    const id = /^\d{1,15}$/.test(request.params.id) ? Number(request.params.id) : undefined;
+    const record = id === undefined ? undefined : await request.withTenant((db) => findRecord(db, request.tenantId, id));
+    if (record === undefined) throw new AppError('not_found', `record ${request.params.id} not found`);
+    return recordView(record);
+  });
 }
