@@ -1,10 +1,10 @@
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { FastifyAdapter } from '@bull-board/fastify';
-import { AppError } from '@sluice/errors';
 import type { Queue } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
 import { presentsKey } from './admin-key.js';
+import { errorBody } from './errors.plugin.js';
 
 /** Where the queue dashboard is served. */
 export const QUEUE_DASHBOARD_PREFIX = '/admin/queues';
@@ -26,11 +26,16 @@ export interface AdminPluginOptions {
 export async function adminPlugin(app: FastifyInstance, { adminKey, queue }: AdminPluginOptions) {
   app.addHook('onRequest', async (request, reply) => {
     if (presentsKey(request.headers.authorization, adminKey)) return;
-    reply.header('www-authenticate', ['Bearer realm="sluice-admin"', 'Basic realm="sluice-admin", charset="UTF-8"']);
-    throw new AppError(
-      'unauthorized',
-      'the queue dashboard needs the admin key: Authorization: Bearer <ADMIN_KEY>, or it as the basic-auth password',
-    );
+    // Answered here rather than thrown: bull-board's routes have an error handler of their own.
+    return reply
+      .status(401)
+      .header('www-authenticate', ['Bearer realm="sluice-admin"', 'Basic realm="sluice-admin", charset="UTF-8"'])
+      .send(
+        errorBody(
+          'unauthorized',
+          'the queue dashboard needs the admin key: Authorization: Bearer <ADMIN_KEY>, or it as the basic-auth password',
+        ),
+      );
   });
   const serverAdapter = new FastifyAdapter();
   serverAdapter.setBasePath(QUEUE_DASHBOARD_PREFIX);
