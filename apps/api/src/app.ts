@@ -9,6 +9,7 @@ import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod
 import { randomUUID } from 'node:crypto';
 import { adminPlugin, QUEUE_DASHBOARD_PREFIX } from './plugins/admin.plugin.js';
 import { docsPlugin } from './plugins/docs.plugin.js';
+import { JobWatchers } from './job-watchers.js';
 import { errorsPlugin } from './plugins/errors.plugin.js';
 import { metricsPlugin } from './plugins/metrics.plugin.js';
 import { tenantPlugin } from './plugins/tenant.plugin.js';
@@ -71,7 +72,10 @@ export async function buildApp(deps: AppDeps, options: { onRoute?: (route: Route
   await app.register(datasetRoutes);
   await app.register(uploadRoutes, deps);
   await app.register(jobRoutes, deps);
-  await app.register(jobEventRoutes, { jobEvents, metrics, heartbeatMs: deps.config.events.heartbeatMs });
+  const watchers = new JobWatchers(jobEvents, deps.config.events.heartbeatMs, (error, jobId) =>
+    app.log.warn({ err: error, jobId }, 'job events: reading the job failed'),
+  );
+  await app.register(jobEventRoutes, { watchers, metrics });
   await app.register(recordRoutes);
   const adminKey = deps.config.admin.key;
   if (adminKey !== null) await app.register(adminPlugin, { prefix: QUEUE_DASHBOARD_PREFIX, adminKey, queue: deps.queue });

@@ -1,21 +1,19 @@
-import { findJob } from '@sluice/db';
+import { findJob, type JobView } from '@sluice/db';
 import { AppError } from '@sluice/errors';
 import type { ApiMetrics } from '@sluice/metrics';
-import type { JobEvents } from '@sluice/queue';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { createHash } from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import { z } from 'zod';
+import type { JobWatchers } from '../job-watchers.js';
 import { errorResponses } from '../schemas.js';
 import { jobView } from '../views.js';
 import { UUID } from './pagination.js';
 
 export interface JobEventsRouteOptions {
-  jobEvents: JobEvents;
+  watchers: JobWatchers;
   metrics: ApiMetrics;
-  /** How often an open stream gets a heartbeat comment and rereads its job. */
-  heartbeatMs: number;
 }
 
 const TERMINAL = new Set(['completed', 'failed', 'cancelled']);
@@ -29,15 +27,15 @@ const versionOf = (data: string) => createHash('sha256').update(data).digest('ba
  *
  * Design: the stream sends the job's view (as `GET /jobs/:id` answers it) as `event: progress`
  * each time it changes, then `event: end` with the final one, and closes. What wakes it is
- * BullMQ's event stream, read once per process and fanned out (see `JobEvents`); what it
- * sends is always read from PostgreSQL in the requester's tenant, so an event is only a
- * hint. Reads never overlap: events during a read cause one more read after it. A heartbeat
- * comment every `heartbeatMs` keeps proxies from closing an idle stream and rereads the job,
- * which catches any event lost while Redis was away. Each event's `id` names the state it
- * carries; a client that reconnects with `Last-Event-ID` is not sent that state again.
- * A client that goes away ends it all: its watch, its timer and its reads.
+ * BullMQ's event stream, read once per process (see `JobEvents`), and what it sends is the
+ * job's row read in the requester's tenant, shared by every stream of that job and tenant
+ * (see `JobWatchers`), so an event is only a hint and costs one read however many watch. A
+ * heartbeat comment every `EVENTS_HEARTBEAT_MS` keeps proxies from closing a quiet stream,
+ * and rereads the job, which catches an event lost while Redis was away. Each event's `id`
+ * names the state it carries: a client that reconnects with `Last-Event-ID` is not sent that
+ * state again. A client that goes away ends its part at once.
  */
-export async function jobEventRoutes(fastify: FastifyInstance, { jobEvents, metrics, heartbeatMs }: JobEventsRouteOptions) {
+export async function jobEventRoutes(fastify: FastifyInstance, { watchers, metrics }: JobEventsRouteOptions) {
   const app = fastify.withTypeProvider<ZodTypeProvider>();
   const open = new Set<() => void>();
   // Streams do not end by themselves: close them, or closing the server waits for them.
@@ -69,19 +67,20 @@ export async function jobEventRoutes(fastify: FastifyInstance, { jobEvents, metr
       const given = request.headers['last-event-id'];
       let lastSent = typeof given === 'string' ? given : undefined;
       let finished = false;
-      let reading = false;
-      let again = false;
+      let unwatch = () => {};
 
       const finish = () => {
         if (finished) return;
         finished = true;
-        clearInterval(heartbeat);
         unwatch();
         open.delete(finish);
         metrics.eventStreams.dec();
         stream.end();
       };
-      const send = (view: ReturnType<typeof jobView>): void => {
+      const send = (job: JobView | undefined): void => {
+        if (finished) return;
+        if (job === undefined) return finish();
+        const view = jobView(job);
         const data = JSON.stringify(view);
         const version = versionOf(data);
         const end = TERMINAL.has(view.status);
@@ -90,42 +89,16 @@ export async function jobEventRoutes(fastify: FastifyInstance, { jobEvents, metr
         stream.write(`id: ${version}\nevent: ${end ? 'end' : 'progress'}\ndata: ${data}\n\n`);
         if (end) finish();
       };
-      const check = async (): Promise<void> => {
-        if (reading) {
-          again = true;
-          return;
-        }
-        reading = true;
-        try {
-          do {
-            again = false;
-            const job = await read();
-            if (finished) return;
-            if (job === undefined) return finish();
-            send(jobView(job));
-          } while (again && !finished);
-        } catch (error) {
-          // The next event or heartbeat reads again.
-          request.log.warn({ err: error, jobId: id }, 'job events: reading the job failed');
-        } finally {
-          reading = false;
-        }
-      };
 
-      const unwatch = jobEvents.watch(id, () => void check());
-      const heartbeat = setInterval(() => {
-        stream.write(': heartbeat\n\n');
-        void check();
-      }, heartbeatMs);
       open.add(finish);
       metrics.eventStreams.inc();
       // Fastify destroys the stream when the client goes away.
       stream.on('close', finish);
-
       stream.write(`retry: ${RECONNECT_MS}\n\n`);
-      send(jobView(first));
-      // An event may have come between the first read and the watch.
-      if (!finished) void check();
+      send(first);
+      if (!finished) {
+        unwatch = watchers.watch(tenantId, id, read, { onJob: send, onHeartbeat: () => stream.write(': heartbeat\n\n') });
+      }
       return (
         reply
           .header('content-type', 'text/event-stream; charset=utf-8')
