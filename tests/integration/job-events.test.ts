@@ -93,6 +93,30 @@ describe('GET /jobs/:id/events', () => {
     expect(await stream.next()).toBeNull();
   });
 
+  test('several clients watching one job each get its end; one that leaves early does not stop the others', async () => {
+    const id = await queuedJob(stack, 100);
+    const streams = await Promise.all([0, 1, 2].map(() => events(stack, id)));
+    for (const stream of streams) expect((await stream.nextEvent())?.event).toBe('progress');
+    streams[0]!.abort();
+    await stack.startWorker();
+    try {
+      const ends = await Promise.all(
+        streams.slice(1).map(async (stream) => {
+          for (;;) {
+            const event = await stream.nextEvent(20_000);
+            expect(event).not.toBeNull();
+            if (event!.event === 'end') return JSON.parse(event!.data) as Record<string, unknown>;
+          }
+        }),
+      );
+      const final = (await getJson(stack, `/jobs/${id}`)).body;
+      expect(ends).toEqual([final, final]);
+      expect(final.status).toBe('completed');
+    } finally {
+      await stack.stopWorker();
+    }
+  });
+
   test('Last-Event-ID of the state still current is not sent again; a cancel then ends the stream', async () => {
     const id = await queuedJob(stack);
     const first = await events(stack, id);
