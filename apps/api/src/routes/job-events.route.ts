@@ -77,6 +77,10 @@ export async function jobEventRoutes(fastify: FastifyInstance, { watchers, metri
         metrics.eventStreams.dec();
         stream.end();
       };
+      // A client that went away destroys the stream before its 'close' is heard.
+      const write = (text: string) => {
+        if (!stream.destroyed) stream.write(text);
+      };
       const send = (job: JobView | undefined): void => {
         if (finished) return;
         if (job === undefined) return finish();
@@ -86,7 +90,7 @@ export async function jobEventRoutes(fastify: FastifyInstance, { watchers, metri
         const end = TERMINAL.has(view.status);
         if (!end && version === lastSent) return;
         lastSent = version;
-        stream.write(`id: ${version}\nevent: ${end ? 'end' : 'progress'}\ndata: ${data}\n\n`);
+        write(`id: ${version}\nevent: ${end ? 'end' : 'progress'}\ndata: ${data}\n\n`);
         if (end) finish();
       };
 
@@ -94,10 +98,10 @@ export async function jobEventRoutes(fastify: FastifyInstance, { watchers, metri
       metrics.eventStreams.inc();
       // Fastify destroys the stream when the client goes away.
       stream.on('close', finish);
-      stream.write(`retry: ${RECONNECT_MS}\n\n`);
+      write(`retry: ${RECONNECT_MS}\n\n`);
       send(first);
       if (!finished) {
-        unwatch = watchers.watch(tenantId, id, read, { onJob: send, onHeartbeat: () => stream.write(': heartbeat\n\n') });
+        unwatch = watchers.watch(tenantId, id, read, { onJob: send, onHeartbeat: () => write(': heartbeat\n\n') });
       }
       return (
         reply
