@@ -4,9 +4,10 @@ import { loadConfig, type Config } from '@sluice/config';
 import { createIngestWorker, workerSettings, type IngestWorker } from '@sluice/ingest';
 import { createLogger } from '@sluice/logging';
 import { createDatabase, type Database, type DB } from '@sluice/db';
+import { createMetricsRegistry, IngestMetrics, type Registry } from '@sluice/metrics';
 import { createDeps, type Deps } from '@sluice/runtime';
+import type { FastifyInstance, RouteOptions } from 'fastify';
 import type { Kysely } from 'kysely';
-import type { FastifyInstance } from 'fastify';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -23,6 +24,8 @@ export interface TestStack {
   apiKey: string;
   app: FastifyInstance;
   storageDir: string;
+  /** The in-process worker's metrics (what the worker serves at its METRICS_PORT). */
+  workerMetrics: Registry;
   /** Starts the in-process worker (started by default). */
   startWorker(): Promise<void>;
   stopWorker(): Promise<void>;
@@ -63,7 +66,10 @@ function authenticateRequestsTo(baseUrl: string, key: string): () => void {
  * prefix of the test file's own, with a tenant and its key. Everything it opens, `close`
  * closes.
  */
-export async function startTestStack(env: Record<string, string> = {}, options: { worker?: boolean } = {}): Promise<TestStack> {
+export async function startTestStack(
+  env: Record<string, string> = {},
+  options: { worker?: boolean; onRoute?: (route: RouteOptions) => void } = {},
+): Promise<TestStack> {
   const database = await createTestDatabase();
   const storageDir = await mkdtemp(path.join(tmpdir(), 'sluice-test-'));
   const config = loadConfig({
@@ -84,7 +90,9 @@ export async function startTestStack(env: Record<string, string> = {}, options: 
   const retry = { attempts: config.worker.attempts, backoffMs: config.worker.backoffMs };
   const owner: Database = createDatabase({ url: database.url, poolMax: 2, applicationName: 'sluice-test' });
   const { tenant, key } = await createTenant(apiDeps.database.db, 'test');
-  const app = await buildApp({ ...apiDeps, retry });
+  const app = await buildApp({ ...apiDeps, retry }, options.onRoute === undefined ? {} : { onRoute: options.onRoute });
+  const workerMetrics = createMetricsRegistry('sluice-worker');
+  const metrics = new IngestMetrics(workerMetrics, { concurrency: config.worker.concurrency });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address();
   if (address === null || typeof address === 'string') throw new Error('no port');
@@ -96,7 +104,7 @@ export async function startTestStack(env: Record<string, string> = {}, options: 
   const startWorker = async () => {
     if (worker !== undefined) return;
     worker = createIngestWorker(
-      { db: deps.database.db, pool: deps.database.pool, storage: deps.storage, logger, batch: config.batch, files: config.files },
+      { db: deps.database.db, pool: deps.database.pool, storage: deps.storage, logger, batch: config.batch, files: config.files, metrics },
       { connection: deps.redis, ...workerSettings(config) },
     );
     running = worker.worker.run();
@@ -118,6 +126,7 @@ export async function startTestStack(env: Record<string, string> = {}, options: 
     apiKey: key,
     app,
     storageDir,
+    workerMetrics,
     startWorker,
     stopWorker,
     close: async () => {

@@ -3,23 +3,29 @@ import rateLimit from '@fastify/rate-limit';
 import type { Config } from '@sluice/config';
 import { AppError } from '@sluice/errors';
 import { toFastifyLogger } from '@sluice/logging';
-import type { RetryPolicy } from '@sluice/queue';
+import { createApiMetrics, createMetricsRegistry } from '@sluice/metrics';
+import { JobEvents, type RetryPolicy } from '@sluice/queue';
 import type { Deps } from '@sluice/runtime';
-import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type RouteOptions } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { randomUUID } from 'node:crypto';
+import { JobWatchers } from './job-watchers.js';
+import { adminPlugin, QUEUE_DASHBOARD_PREFIX } from './plugins/admin.plugin.js';
 import { authPlugin } from './plugins/auth.plugin.js';
+import { docsPlugin } from './plugins/docs.plugin.js';
 import { errorsPlugin } from './plugins/errors.plugin.js';
+import { metricsPlugin } from './plugins/metrics.plugin.js';
 import { adminRoutes } from './routes/admin.route.js';
 import { datasetRoutes } from './routes/datasets.route.js';
 import { healthRoutes } from './routes/health.route.js';
+import { jobEventRoutes } from './routes/job-events.route.js';
 import { jobRoutes } from './routes/jobs.route.js';
 import { recordRoutes } from './routes/records.route.js';
 import { uploadRoutes } from './routes/upload.route.js';
 
 /** What the routes use of the process's dependencies. */
 export type AppDeps = Pick<Deps, 'database' | 'redis' | 'queue' | 'storage' | 'logger'> & {
-  config: Pick<Config, 'http' | 'upload' | 'adminKey' | 'rateLimit'>;
+  config: Pick<Config, 'http' | 'upload' | 'queuePrefix' | 'admin' | 'events' | 'rateLimit'>;
   retry: RetryPolicy;
 };
 
@@ -28,9 +34,9 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 /**
  * Builds the HTTP API without listening, so tests can `inject` requests. A request's id
  * comes from `X-Request-Id` when it is sane, is echoed on the response, and follows the
- * request's job into the worker's logs.
+ * request's job into the worker's logs. `onRoute` hears every route as it is added.
  */
-export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+export async function buildApp(deps: AppDeps, options: { onRoute?: (route: RouteOptions) => void } = {}): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: toFastifyLogger(deps.logger),
     logController: new LogController({ disableRequestLogging: !deps.config.http.logRequests }),
@@ -42,14 +48,23 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     bodyLimit: 1024 * 1024,
     return503OnClosing: true,
   });
+  if (options.onRoute !== undefined) app.addHook('onRoute', options.onRoute);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
 
+  // Each app its own registry: in production one per process, in tests one per stack.
+  const registry = createMetricsRegistry('sluice-api');
+  const metrics = createApiMetrics(registry);
+  const jobEvents = new JobEvents(deps.redis.options, deps.config.queuePrefix, (error) =>
+    app.log.warn({ err: error }, 'job events: redis stream read failed'),
+  );
+  app.addHook('onClose', async () => jobEvents.close());
+
   await app.register(errorsPlugin);
-  await app.register(authPlugin, { database: deps.database, adminKey: deps.config.adminKey });
+  await app.register(authPlugin, { database: deps.database, adminKey: deps.config.admin.key });
   // Per API key (per client address until a key is known); counts live in Redis, so every
   // API process shares them. If Redis does not answer, requests go through uncounted.
   await app.register(rateLimit, {
@@ -68,6 +83,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         },
       ),
   });
+  await app.register(docsPlugin);
+  await app.register(metricsPlugin, { registry, metrics, queue: deps.queue });
   await app.register(multipart, {
     // One file, the dataset and format, and the nine read options; short values; few headers.
     limits: { fileSize: deps.config.upload.maxBytes, files: 1, fields: 11, fieldSize: 1024, parts: 12, headerPairs: 100 },
@@ -78,6 +95,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(datasetRoutes);
   await app.register(uploadRoutes, deps);
   await app.register(jobRoutes, deps);
+  const watchers = new JobWatchers(jobEvents, deps.config.events.heartbeatMs, (error, jobId) =>
+    app.log.warn({ err: error, jobId }, 'job events: reading the job failed'),
+  );
+  await app.register(jobEventRoutes, { watchers, metrics });
   await app.register(recordRoutes);
+  const adminKey = deps.config.admin.key;
+  if (adminKey !== null) await app.register(adminPlugin, { prefix: QUEUE_DASHBOARD_PREFIX, adminKey, queue: deps.queue });
   return app;
 }

@@ -1,6 +1,8 @@
 import type { ApiKeyView, Dataset, JobView, RecordView, Tenant, ValidationErrorRow } from '@sluice/db';
+import type { FieldSpec } from '@sluice/pipeline';
 
-const iso = (d: Date | string | null) => (d === null ? null : new Date(d).toISOString());
+const iso = (d: Date | string) => new Date(d).toISOString();
+const isoOrNull = (d: Date | string | null) => (d === null ? null : iso(d));
 
 export function tenantView(t: Tenant) {
   return { id: t.id, name: t.name, createdAt: iso(t.created_at) };
@@ -14,13 +16,13 @@ export function apiKeyView(k: ApiKeyView) {
     name: k.name,
     prefix: k.prefix,
     createdAt: iso(k.created_at),
-    lastUsedAt: iso(k.last_used_at),
-    revokedAt: iso(k.revoked_at),
+    lastUsedAt: isoOrNull(k.last_used_at),
+    revokedAt: isoOrNull(k.revoked_at),
   };
 }
 
 export function datasetView(d: Dataset) {
-  return { id: d.id, name: d.name, fields: d.fields, key: d.key, options: d.options, createdAt: iso(d.created_at) };
+  return { id: d.id, name: d.name, fields: d.fields as FieldSpec[], key: d.key, options: d.options, createdAt: iso(d.created_at) };
 }
 
 export function jobView(j: JobView) {
@@ -47,8 +49,8 @@ export function jobView(j: JobView) {
     error: j.error,
     correlationId: j.correlation_id,
     createdAt: iso(j.created_at),
-    startedAt: iso(j.started_at),
-    finishedAt: iso(j.finished_at),
+    startedAt: isoOrNull(j.started_at),
+    finishedAt: isoOrNull(j.finished_at),
   };
 }
 

@@ -2,6 +2,7 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { loadConfig } from '@sluice/config';
 import { assertSchemaCurrent } from '@sluice/db';
 import { assertNoEviction, createIngestWorker, reconcileJobs, startQueueDepthPublisher, workerSettings } from '@sluice/ingest';
+import { createMetricsRegistry, IngestMetrics, serveMetrics } from '@sluice/metrics';
 import { createDeps } from '@sluice/runtime';
 
 const config = loadConfig(process.env);
@@ -12,8 +13,19 @@ const retry = { attempts: config.worker.attempts, backoffMs: config.worker.backo
 try {
   await assertSchemaCurrent(deps.database.db);
   await assertNoEviction(deps.redis);
+  const registry = createMetricsRegistry('sluice-worker');
+  const metrics = new IngestMetrics(registry, { concurrency: config.worker.concurrency });
+  // Metrics are for watching the work, not a reason to refuse it: a port already taken (a
+  // second worker on one host) costs this worker its listener, loudly, not its start.
+  const metricsServer = await serveMetrics(registry, { host: config.http.host, port: config.metrics.port }).catch((error: Error) => {
+    logger.error('metrics listener failed to start; this worker runs without /metrics', {
+      port: config.metrics.port,
+      error: error.message,
+    });
+    return undefined;
+  });
   const ingest = createIngestWorker(
-    { db: deps.database.db, pool: deps.database.pool, storage: deps.storage, logger, batch: config.batch, files: config.files },
+    { db: deps.database.db, pool: deps.database.pool, storage: deps.storage, logger, batch: config.batch, files: config.files, metrics },
     { connection: deps.redis, ...workerSettings(config) },
   );
   const reconcile = () =>
@@ -23,17 +35,17 @@ try {
   const reconciler = setInterval(() => void reconcile(), config.worker.reconcileIntervalMs);
   void reconcile();
   // The ingest queue's depth for the ECS scaling policy; off unless QUEUE_METRICS_NAMESPACE is set.
-  const metrics = config.queueMetrics;
+  const queueMetrics = config.queueMetrics;
   const depthPublisher =
-    metrics === null
+    queueMetrics === null
       ? undefined
       : startQueueDepthPublisher(
           {
             queue: deps.queue,
-            cloudwatch: new CloudWatchClient(metrics.endpoint === undefined ? {} : { endpoint: metrics.endpoint }),
+            cloudwatch: new CloudWatchClient(queueMetrics.endpoint === undefined ? {} : { endpoint: queueMetrics.endpoint }),
             logger,
           },
-          metrics,
+          queueMetrics,
         );
 
   let stopping = false;
@@ -48,6 +60,7 @@ try {
     }, config.worker.shutdownGraceMs).unref();
     depthPublisher?.stop();
     await ingest.close();
+    await metricsServer?.close();
     await deps.close();
     logger.info('worker stopped');
   };
@@ -61,7 +74,8 @@ try {
   logger.info('worker started', {
     concurrency: config.worker.concurrency,
     queue: config.queuePrefix,
-    queueMetrics: metrics?.namespace ?? 'off',
+    queueMetrics: queueMetrics?.namespace ?? 'off',
+    metricsPort: metricsServer?.port ?? null,
   });
   await ingest.worker.run();
 } catch (error) {

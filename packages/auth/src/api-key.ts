@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 
 const PREFIX = 'sluice_';
 const SHAPE = /^sluice_[A-Za-z0-9_-]{43}$/;
@@ -26,9 +26,4 @@ export function hashApiKey(key: string): Buffer {
 /** Whether `candidate` has a key's shape; anything else is refused before a lookup. */
 export function isWellFormedApiKey(candidate: string): boolean {
   return SHAPE.test(candidate);
-}
-
-/** Compares two secrets in time that does not depend on where they differ. */
-export function secretsEqual(a: string, b: string): boolean {
-  return timingSafeEqual(hashApiKey(a), hashApiKey(b));
 }

@@ -15,7 +15,6 @@ const DEFAULTS: Config = {
   databaseUrl: 'postgres://postgres@127.0.0.1:5432/sluice',
   databasePoolMax: 10,
   databaseRole: 'sluice_app',
-  adminKey: undefined,
   rateLimit: { max: 6_000, windowMs: 60_000 },
   redisUrl: 'redis://127.0.0.1:6379',
   queuePrefix: 'sluice',
@@ -36,6 +35,9 @@ const DEFAULTS: Config = {
     reconcileIdleMs: 60_000,
   },
   queueMetrics: null,
+  admin: { key: null },
+  metrics: { port: 9464 },
+  events: { heartbeatMs: 15_000 },
 };
 
 describe('loadConfig', () => {
@@ -55,7 +57,6 @@ describe('loadConfig', () => {
       DATABASE_URL: 'postgres://app:secret@db:5432/ingest',
       DATABASE_POOL_MAX: '25',
       DATABASE_ROLE: 'ingest_app',
-      ADMIN_KEY: 'a'.repeat(40),
       RATE_LIMIT_MAX: '50',
       RATE_LIMIT_WINDOW_MS: '1000',
       REDIS_URL: 'redis://cache:6380/2',
@@ -70,6 +71,9 @@ describe('loadConfig', () => {
       JOB_ATTEMPTS: '3',
       JOB_BACKOFF_MS: '0',
       SHUTDOWN_GRACE_MS: '1000',
+      ADMIN_KEY: 'an-admin-key-of-some-length-0123456789',
+      METRICS_PORT: '9100',
+      EVENTS_HEARTBEAT_MS: '5000',
     });
     expect(config).toStrictEqual({
       env: 'production',
@@ -77,7 +81,6 @@ describe('loadConfig', () => {
       databaseUrl: 'postgres://app:secret@db:5432/ingest',
       databasePoolMax: 25,
       databaseRole: 'ingest_app',
-      adminKey: 'a'.repeat(40),
       rateLimit: { max: 50, windowMs: 1_000 },
       redisUrl: 'redis://cache:6380/2',
       queuePrefix: 'sl',
@@ -88,6 +91,9 @@ describe('loadConfig', () => {
       files: DEFAULTS.files,
       worker: { ...DEFAULTS.worker, concurrency: 4, attempts: 3, backoffMs: 0, shutdownGraceMs: 1_000 },
       queueMetrics: null,
+      admin: { key: 'an-admin-key-of-some-length-0123456789' },
+      metrics: { port: 9100 },
+      events: { heartbeatMs: 5_000 },
     });
   });
 
@@ -164,6 +170,8 @@ describe('loadConfig', () => {
     ['QUEUE_METRICS_NAMESPACE', 'queue|depth'],
     ['QUEUE_METRICS_INTERVAL_MS', '999'],
     ['QUEUE_METRICS_ENDPOINT', 'localhost:4566'],
+    ['METRICS_PORT', '65536'],
+    ['EVENTS_HEARTBEAT_MS', '10'],
   ])('%s=%j is refused with an error that names the variable', (name, value) => {
     expect(failure({ [name]: value })).toMatch(new RegExp(`^Invalid configuration: ${name}: `));
   });

@@ -44,6 +44,8 @@ const schema = z.object({
     .optional(),
   QUEUE_METRICS_INTERVAL_MS: z.coerce.number().int().min(1_000).default(60_000),
   QUEUE_METRICS_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
+  EVENTS_HEARTBEAT_MS: z.coerce.number().int().min(100).default(15_000),
 });
 
 export type Env = z.input<typeof schema>;
@@ -56,8 +58,6 @@ export interface Config {
   readonly databasePoolMax: number;
   /** The restricted role the API and worker act as (`SET ROLE` on connect); migrations do not. */
   readonly databaseRole: string;
-  /** Guards the admin endpoints; without it they answer 404. */
-  readonly adminKey: string | undefined;
   /** Requests per API key per window; beyond it, 429. */
   readonly rateLimit: { readonly max: number; readonly windowMs: number };
   readonly redisUrl: string;
@@ -94,6 +94,12 @@ export interface Config {
     /** A CloudWatch-compatible endpoint instead of AWS's own. */
     readonly endpoint?: string;
   } | null;
+  /** The key of the admin endpoints and `/admin/queues`; without one they answer 404. */
+  readonly admin: { readonly key: string | null };
+  /** Where the worker serves its Prometheus metrics (the API serves its own at `/metrics`). */
+  readonly metrics: { readonly port: number };
+  /** Server-Sent Events: how often an open stream gets a heartbeat and rechecks its job. */
+  readonly events: { readonly heartbeatMs: number };
 }
 
 function deepFreeze<T extends object>(value: T): Readonly<T> {
@@ -122,7 +128,6 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     databaseUrl: e.DATABASE_URL,
     databasePoolMax: e.DATABASE_POOL_MAX,
     databaseRole: e.DATABASE_ROLE,
-    adminKey: e.ADMIN_KEY,
     rateLimit: { max: e.RATE_LIMIT_MAX, windowMs: e.RATE_LIMIT_WINDOW_MS },
     redisUrl: e.REDIS_URL,
     queuePrefix: e.QUEUE_PREFIX,
@@ -156,5 +161,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
             intervalMs: e.QUEUE_METRICS_INTERVAL_MS,
             ...(e.QUEUE_METRICS_ENDPOINT === undefined ? {} : { endpoint: e.QUEUE_METRICS_ENDPOINT }),
           },
+    admin: { key: e.ADMIN_KEY ?? null },
+    metrics: { port: e.METRICS_PORT },
+    events: { heartbeatMs: e.EVENTS_HEARTBEAT_MS },
   });
 }

@@ -170,12 +170,13 @@ export class BatchWriter {
   private readonly probeUnchanged: boolean;
   /** Whether new rows may still go straight into `records` (see the design notes). */
   private direct = true;
-  private readonly onCommitted: ((outcome: BatchOutcome, batch: Batch) => void) | undefined;
+  private readonly onCommitted: ((outcome: BatchOutcome, batch: Batch, seconds: number) => void) | undefined;
 
   constructor(
     private readonly pool: pg.Pool,
     private readonly job: JobRef,
-    options: { checkpoint: number; probeUnchanged: boolean; onCommitted?: (outcome: BatchOutcome, batch: Batch) => void },
+    /** `onCommitted` hears each batch's outcome and the seconds from `write` to its commit. */
+    options: { checkpoint: number; probeUnchanged: boolean; onCommitted?: (outcome: BatchOutcome, batch: Batch, seconds: number) => void },
   ) {
     this.checkpoint = options.checkpoint;
     this.probeUnchanged = options.probeUnchanged;
@@ -185,6 +186,7 @@ export class BatchWriter {
   /** Starts committing `batch`; waits while two are already in flight. Throws the first failure. */
   async write(batch: Batch, bytesRead: number): Promise<void> {
     if (this.inFlight.length >= 2) await this.settleOldest();
+    const began = performance.now();
     const rows = fold(batch.valid);
     let started!: () => void;
     const step: Step = {
@@ -198,7 +200,7 @@ export class BatchWriter {
     this.checkpoint = batch.lastRow;
     this.previousKeys = rows;
     const commit = this.commit(batch, rows, step, bytesRead).then((outcome) => {
-      this.onCommitted?.(outcome, batch);
+      this.onCommitted?.(outcome, batch, (performance.now() - began) / 1000);
       return outcome;
     });
     commit.catch(() => undefined); // observed by settleOldest

@@ -1,5 +1,6 @@
 import type { Config } from '@sluice/config';
 import { AppError } from '@sluice/errors';
+import type { RunOutcome } from '@sluice/metrics';
 import { INGEST_QUEUE, ingestPayloadSchema, type IngestPayload } from '@sluice/queue';
 import { DelayedError, UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import { runIngestJob, type IngestDeps } from './run-ingest-job.js';
@@ -42,6 +43,8 @@ export function createIngestWorker(deps: IngestDeps, options: IngestWorkerOption
     if (!parsed.success) throw new UnrecoverableError(`invalid payload: ${parsed.error.message}`);
     const controller = new AbortController();
     running.add(controller);
+    const ended = deps.metrics?.runStarted();
+    let outcome: RunOutcome = 'error';
     try {
       const result = await runIngestJob(deps, parsed.data, {
         signal: controller.signal,
@@ -50,6 +53,7 @@ export function createIngestWorker(deps: IngestDeps, options: IngestWorkerOption
           job.updateProgress(Math.round(progress * 1000) / 1000).catch(() => undefined);
         },
       });
+      outcome = result;
       if (result === 'failed') throw new UnrecoverableError('the job failed on its data; see the job for the reason');
       if (result === 'interrupted') {
         await job.moveToDelayed(Date.now(), token);
@@ -57,6 +61,7 @@ export function createIngestWorker(deps: IngestDeps, options: IngestWorkerOption
       }
     } finally {
       running.delete(controller);
+      ended?.(outcome);
     }
   };
 

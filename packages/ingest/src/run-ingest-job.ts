@@ -15,6 +15,7 @@ import {
 } from '@sluice/db';
 import { AppError, isAppError, isTransient } from '@sluice/errors';
 import type { Logger } from '@sluice/logging';
+import type { IngestMetrics } from '@sluice/metrics';
 import {
   batchRows,
   checkHeader,
@@ -50,6 +51,8 @@ export interface IngestDeps {
   logger: Logger;
   batch: BatchLimits;
   files: FileLimits;
+  /** Counts rows and batch latency by dataset, when the process exposes metrics. */
+  metrics?: IngestMetrics | undefined;
 }
 
 /** Bounds on one file (see `Config.files`). */
@@ -264,8 +267,9 @@ export async function runIngestJob(deps: IngestDeps, payload: IngestPayload, opt
     const writer = new BatchWriter(pool, ref, {
       checkpoint: resumedAt,
       probeUnchanged: await datasetHasRecords(pool, tenantId, dataset.id),
-      onCommitted: (outcome, batch) => {
+      onCommitted: (outcome, batch, seconds) => {
         checkpoint = batch.lastRow;
+        deps.metrics?.batchCommitted(dataset.name, outcome, seconds);
         progress();
         log.debug('batch committed', { lastRow: batch.lastRow, ...outcome });
       },

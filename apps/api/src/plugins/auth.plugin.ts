@@ -1,9 +1,10 @@
-import { hashApiKey, isWellFormedApiKey, secretsEqual } from '@sluice/auth';
+import { hashApiKey, isWellFormedApiKey } from '@sluice/auth';
 import { authenticateApiKey, withTenant, type DB } from '@sluice/db';
 import { AppError } from '@sluice/errors';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Kysely, Transaction } from 'kysely';
+import { presentsKey } from './admin-key.js';
 
 /** Who may call a route: a tenant's API key (the default), the admin key, or anyone. */
 export type RouteAuth = 'tenant' | 'admin' | 'none';
@@ -24,6 +25,11 @@ declare module 'fastify' {
 
 const UNAUTHORIZED = 'a valid API key is required: send "Authorization: Bearer <key>" or "X-API-Key: <key>"';
 
+/** A route's own `config.auth`; a path without a route is the operator's under /admin/, else the tenant's. */
+function routeAuth(request: FastifyRequest): RouteAuth {
+  return request.routeOptions.config.auth ?? (request.url.startsWith('/admin/') ? 'admin' : 'tenant');
+}
+
 function presentedKey(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;
   if (typeof header === 'string') {
@@ -42,10 +48,10 @@ function presentedKey(request: FastifyRequest): string | undefined {
  *
  * The key is resolved in `onRequest` and enforced in `preParsing`, so that the rate limiter
  * (a route hook between the two) counts failed attempts per client address and never reads
- * a body for them.
+ * a body for them. Admin routes take the admin key, as a bearer token or a basic-auth password.
  */
 export const authPlugin = fp(
-  async (app: FastifyInstance, deps: { database: { db: Kysely<DB> }; adminKey: string | undefined }) => {
+  async (app: FastifyInstance, deps: { database: { db: Kysely<DB> }; adminKey: string | null }) => {
     const { db } = deps.database;
     app.decorateRequest('tenantId', '');
     app.decorateRequest('apiKeyId', undefined);
@@ -55,7 +61,7 @@ export const authPlugin = fp(
     });
 
     app.addHook('onRequest', async (request) => {
-      if ((request.routeOptions.config.auth ?? 'tenant') !== 'tenant') return;
+      if (routeAuth(request) !== 'tenant') return;
       const key = presentedKey(request);
       if (key === undefined || !isWellFormedApiKey(key)) return;
       const found = await authenticateApiKey(db, hashApiKey(key));
@@ -65,13 +71,13 @@ export const authPlugin = fp(
     });
 
     app.addHook('preParsing', async (request) => {
-      const auth = request.routeOptions.config.auth ?? 'tenant';
+      const auth = routeAuth(request);
       if (auth === 'none') return;
       if (auth === 'admin') {
-        if (deps.adminKey === undefined) throw new AppError('not_found', `route ${request.method} ${request.url.split('?')[0]} not found`);
-        const key = presentedKey(request);
-        if (key === undefined || !secretsEqual(key, deps.adminKey))
+        if (deps.adminKey === null) throw new AppError('not_found', `route ${request.method} ${request.url.split('?')[0]} not found`);
+        if (!presentsKey(request.headers.authorization, deps.adminKey)) {
           throw new AppError('unauthorized', 'the admin key is required: send "Authorization: Bearer <ADMIN_KEY>"');
+        }
         return;
       }
       if (request.apiKeyId === undefined) throw new AppError('unauthorized', UNAUTHORIZED);
@@ -82,7 +88,7 @@ export const authPlugin = fp(
     });
 
     app.addHook('onSend', async (request, reply) => {
-      if (reply.statusCode === 401) reply.header('www-authenticate', 'Bearer realm="sluice"');
+      if (reply.statusCode === 401 && !reply.hasHeader('www-authenticate')) reply.header('www-authenticate', 'Bearer realm="sluice"');
     });
   },
   { name: 'sluice-auth' },

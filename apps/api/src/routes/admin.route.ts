@@ -18,29 +18,45 @@ export async function adminRoutes(fastify: FastifyInstance, deps: { database: { 
   const app = fastify.withTypeProvider<ZodTypeProvider>();
   const { db } = deps.database;
   const config = { auth: 'admin' as const };
+  const doc = (summary: string) => ({ tags: ['admin'], summary, security: [{ adminKey: [] }] });
 
-  app.post('/admin/tenants', { config, schema: { body: z.object({ name: z.string(), keyName }) } }, async (request, reply) => {
-    const created = await createTenant(db, request.body.name, request.body.keyName);
-    return reply
-      .status(201)
-      .header('location', `/admin/tenants/${created.tenant.id}`)
-      .send({ tenant: tenantView(created.tenant), key: created.key, apiKey: apiKeyView(created.apiKey) });
-  });
+  app.post(
+    '/admin/tenants',
+    { config, schema: { ...doc('Create a tenant and its first API key (shown once)'), body: z.object({ name: z.string(), keyName }) } },
+    async (request, reply) => {
+      const created = await createTenant(db, request.body.name, request.body.keyName);
+      return reply
+        .status(201)
+        .header('location', `/admin/tenants/${created.tenant.id}`)
+        .send({ tenant: tenantView(created.tenant), key: created.key, apiKey: apiKeyView(created.apiKey) });
+    },
+  );
 
-  app.get('/admin/tenants', { config }, async () => ({ items: (await listTenants(db)).map(tenantView) }));
+  app.get('/admin/tenants', { config, schema: doc('List tenants') }, async () => ({ items: (await listTenants(db)).map(tenantView) }));
 
-  app.get('/admin/tenants/:tenant', { config, schema: { params: tenantParams } }, async (request) =>
+  app.get('/admin/tenants/:tenant', { config, schema: { ...doc('A tenant, by id or name'), params: tenantParams } }, async (request) =>
     tenantView(await resolveTenant(db, request.params.tenant)),
   );
 
-  app.get('/admin/tenants/:tenant/keys', { config, schema: { params: tenantParams } }, async (request) => {
-    const tenant = await resolveTenant(db, request.params.tenant);
-    return { items: (await listTenantKeys(db, tenant.id)).map(apiKeyView) };
-  });
+  app.get(
+    '/admin/tenants/:tenant/keys',
+    { config, schema: { ...doc("A tenant's keys (never the keys themselves)"), params: tenantParams } },
+    async (request) => {
+      const tenant = await resolveTenant(db, request.params.tenant);
+      return { items: (await listTenantKeys(db, tenant.id)).map(apiKeyView) };
+    },
+  );
 
   app.post(
     '/admin/tenants/:tenant/keys',
-    { config, schema: { params: tenantParams, body: z.object({ name: keyName }).default({}) } },
+    {
+      config,
+      schema: {
+        ...doc('Another API key for the tenant (shown once)'),
+        params: tenantParams,
+        body: z.object({ name: keyName }).default({}),
+      },
+    },
     async (request, reply) => {
       const tenant = await resolveTenant(db, request.params.tenant);
       const issued = await createApiKey(db, tenant.id, request.body.name);
@@ -50,7 +66,7 @@ export async function adminRoutes(fastify: FastifyInstance, deps: { database: { 
 
   app.delete(
     '/admin/tenants/:tenant/keys/:key',
-    { config, schema: { params: tenantParams.extend({ key: z.string().min(1).max(100) }) } },
+    { config, schema: { ...doc('Revoke a key by id or prefix'), params: tenantParams.extend({ key: z.string().min(1).max(100) }) } },
     async (request) => {
       const tenant = await resolveTenant(db, request.params.tenant);
       return apiKeyView(await revokeTenantKey(db, tenant.id, request.params.key));

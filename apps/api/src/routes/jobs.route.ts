@@ -6,12 +6,19 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { Readable } from 'node:stream';
 import { z } from 'zod';
 import type { AppDeps } from '../app.js';
+import { errorResponses, jobSchema, JOB_STATUSES, pageSchema, validationErrorSchema } from '../schemas.js';
 import { jobView, validationErrorView } from '../views.js';
 import { errorsCsv } from './errors-csv.js';
 import { limitSchema, page, UUID } from './pagination.js';
 
-const STATUSES = ['queued', 'processing', 'completed', 'failed', 'cancelled'] as const;
 const idParams = z.object({ id: z.string() });
+const tags = ['jobs'];
+const oneJob = { 200: jobSchema, ...errorResponses };
+const schemas = {
+  get: { tags, summary: 'One job: status, file, counts, progress, error', params: idParams, response: oneJob },
+  cancel: { tags, summary: 'Cancel a queued or running job; a running one stops at its next batch boundary', params: idParams, response: oneJob },
+  retry: { tags, summary: 'Run a failed or cancelled job again from its checkpoint', params: idParams, response: { 202: jobSchema, ...errorResponses } },
+};
 
 export async function jobRoutes(fastify: FastifyInstance, deps: AppDeps) {
   const app = fastify.withTypeProvider<ZodTypeProvider>();
@@ -25,8 +32,11 @@ export async function jobRoutes(fastify: FastifyInstance, deps: AppDeps) {
     '/jobs',
     {
       schema: {
+        tags,
+        summary: 'Jobs, newest first, a page at a time',
+        response: { 200: pageSchema(jobSchema), ...errorResponses },
         querystring: z.object({
-          status: z.enum(STATUSES).optional(),
+          status: z.enum(JOB_STATUSES).optional(),
           dataset: z.string().optional(),
           limit: limitSchema,
           cursor: z.string().regex(UUID).optional(),
@@ -49,10 +59,10 @@ export async function jobRoutes(fastify: FastifyInstance, deps: AppDeps) {
     },
   );
 
-  app.get('/jobs/:id', { schema: { params: idParams } }, async (request) => jobView(await jobOr404(request, request.params.id)));
+  app.get('/jobs/:id', { schema: schemas.get }, async (request) => jobView(await jobOr404(request, request.params.id)));
 
   // Stops a queued or running job; a running one stops at its next batch boundary.
-  app.post('/jobs/:id/cancel', { schema: { params: idParams } }, async (request) => {
+  app.post('/jobs/:id/cancel', { schema: schemas.cancel }, async (request) => {
     const job = await jobOr404(request, request.params.id);
     if (!(await request.withTenant((db) => cancelJob(db, request.tenantId, job.id)))) {
       throw new AppError('conflict', `job ${job.id} is ${job.status}; only queued or processing jobs can be cancelled`);
@@ -62,7 +72,7 @@ export async function jobRoutes(fastify: FastifyInstance, deps: AppDeps) {
   });
 
   // Runs a failed or cancelled job again from its checkpoint.
-  app.post('/jobs/:id/retry', { schema: { params: idParams } }, async (request, reply) => {
+  app.post('/jobs/:id/retry', { schema: schemas.retry }, async (request, reply) => {
     const job = await jobOr404(request, request.params.id);
     if (!(await request.withTenant((db) => reopenJob(db, request.tenantId, job.id)))) {
       throw new AppError('conflict', `job ${job.id} is ${job.status}; only failed or cancelled jobs can be retried`);
@@ -83,7 +93,11 @@ export async function jobRoutes(fastify: FastifyInstance, deps: AppDeps) {
     '/jobs/:id/errors',
     {
       schema: {
+        tags,
+        summary: "A job's rejected rows in file order, as JSON pages or (format=csv) a CSV to fix and upload again",
+        produces: ['application/json', 'text/csv'],
         params: idParams,
+        response: { 200: pageSchema(validationErrorSchema), ...errorResponses },
         querystring: z.object({
           limit: limitSchema,
           cursor: z.coerce.number().int().min(0).optional(),
@@ -101,7 +115,8 @@ export async function jobRoutes(fastify: FastifyInstance, deps: AppDeps) {
         return reply
           .header('content-type', 'text/csv; charset=utf-8')
           .header('content-disposition', `attachment; filename="${job.id}-errors.csv"`)
-          .send(Readable.from(errorsCsv(columns, rows)));
+          // A stream is sent as it is, never serialized: the 200 schema describes the JSON answer.
+          .send(Readable.from(errorsCsv(columns, rows)) as never);
       }
       const rows = await request.withTenant((db) =>
         listValidationErrors(db, request.tenantId, { jobId: job.id, limit: limit + 1, cursor }),

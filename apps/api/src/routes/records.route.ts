@@ -3,7 +3,11 @@ import { AppError } from '@sluice/errors';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { errorResponses, pageSchema, recordSchema } from '../schemas.js';
 import { recordView } from '../views.js';
+
+const tags = ['records'];
+const getSchema = { tags, summary: 'One record', params: z.object({ id: z.string() }), response: { 200: recordSchema, ...errorResponses } };
 import { limitSchema, page } from './pagination.js';
 
 export async function recordRoutes(fastify: FastifyInstance) {
@@ -12,6 +16,9 @@ export async function recordRoutes(fastify: FastifyInstance) {
     '/records',
     {
       schema: {
+        tags,
+        summary: "A dataset's records in identity order, a page at a time",
+        response: { 200: pageSchema(recordSchema), ...errorResponses },
         querystring: z.object({
           dataset: z.string().min(1),
           limit: limitSchema,
@@ -34,7 +41,7 @@ export async function recordRoutes(fastify: FastifyInstance) {
     },
   );
 
-  app.get('/records/:id', { schema: { params: z.object({ id: z.string() }) } }, async (request) => {
+  app.get('/records/:id', { schema: getSchema }, async (request) => {
     const id = /^\d{1,15}$/.test(request.params.id) ? Number(request.params.id) : undefined;
     const record = id === undefined ? undefined : await request.withTenant((db) => findRecord(db, request.tenantId, id));
     if (record === undefined) throw new AppError('not_found', `record ${request.params.id} not found`);

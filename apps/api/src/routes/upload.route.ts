@@ -8,6 +8,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { AppDeps } from '../app.js';
+import { errorResponses, jobSchema } from '../schemas.js';
 import { jobView } from '../views.js';
 
 const READ_FIELDS = ['encoding', 'delimiter', 'decimal', 'header', 'sheet', 'unknownColumns', 'maxErrors', 'maxErrorRate', 'atomic'];
@@ -126,7 +127,16 @@ export async function uploadRoutes(app: FastifyInstance, deps: AppDeps) {
   const accepted = (reply: FastifyReply, job: JobView, status: 200 | 202) =>
     reply.status(status).header('location', `/jobs/${job.id}`).send(jobView(job));
 
-  app.post('/upload', async (request, reply) => {
+  // The multipart body is read as a stream, so it has no body schema to validate; the
+  // OpenAPI document describes it (see docs.plugin.ts).
+  const schema = {
+    tags: ['jobs'],
+    summary: 'Upload a file to ingest: multipart, the field "dataset" (and optionally "format") before the part "file"',
+    consumes: ['multipart/form-data'],
+    response: { 200: jobSchema.describe('the job of an earlier upload with the same Idempotency-Key'), 202: jobSchema, ...errorResponses },
+  };
+
+  app.post('/upload', { schema }, async (request, reply) => {
     if (!request.isMultipart()) throw new AppError('unsupported_media_type', 'send the file as multipart/form-data');
     const idempotencyKey = idempotencyKeyOf(request);
     if (idempotencyKey !== undefined) {
