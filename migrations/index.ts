@@ -1,9 +1,11 @@
 import type { Migration } from 'kysely';
 import * as initial from './0001_initial.js';
 import * as recordsListing from './0002_records_listing.js';
+import * as sources from './0005_sources.js';
 
 /** Every migration Sluice knows, by name, in order. The app refuses a database with others. */
 export const migrations: Record<string, Migration> = {
   '0001_initial': initial,
   '0002_records_listing': recordsListing,
+  '0005_sources': sources,
 };

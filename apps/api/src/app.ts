@@ -1,5 +1,6 @@
 import multipart from '@fastify/multipart';
 import type { Config } from '@sluice/config';
+import { PushBatcher } from '@sluice/ingest';
 import { toFastifyLogger } from '@sluice/logging';
 import type { RetryPolicy } from '@sluice/queue';
 import type { Deps } from '@sluice/runtime';
@@ -11,12 +12,13 @@ import { tenantPlugin } from './plugins/tenant.plugin.js';
 import { datasetRoutes } from './routes/datasets.route.js';
 import { healthRoutes } from './routes/health.route.js';
 import { jobRoutes } from './routes/jobs.route.js';
+import { pushRoutes } from './routes/push.route.js';
 import { recordRoutes } from './routes/records.route.js';
 import { uploadRoutes } from './routes/upload.route.js';
 
 /** What the routes use of the process's dependencies. */
-export type AppDeps = Pick<Deps, 'database' | 'redis' | 'queue' | 'storage' | 'logger'> & {
-  config: Pick<Config, 'http' | 'upload'>;
+export type AppDeps = Pick<Deps, 'database' | 'redis' | 'queue' | 'sourceQueue' | 'storage' | 'logger'> & {
+  config: Pick<Config, 'http' | 'upload' | 'push'>;
   retry: RetryPolicy;
 };
 
@@ -56,5 +58,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(uploadRoutes, deps);
   await app.register(jobRoutes, deps);
   await app.register(recordRoutes);
+
+  // Pushes accepted before a shutdown are flushed by it: their 202 promised they are durable.
+  const pushBatcher = new PushBatcher(
+    { db: deps.database.db, storage: deps.storage, queue: deps.queue, retry: deps.retry, logger: deps.logger },
+    { lingerMs: deps.config.push.lingerMs, maxRecords: deps.config.push.batchRecords },
+  );
+  app.addHook('preClose', () => pushBatcher.close());
+  await app.register(pushRoutes, { pushBatcher, config: deps.config });
   return app;
 }

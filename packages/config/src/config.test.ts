@@ -31,6 +31,8 @@ const DEFAULTS: Config = {
     reconcileIntervalMs: 30_000,
     reconcileIdleMs: 60_000,
   },
+  push: { maxBytes: 10 * 1024 ** 2, lingerMs: 10, batchRecords: 10_000 },
+  pull: { timeoutMs: 30_000, attempts: 5, backoffMs: 1_000, maxPages: 10_000 },
 };
 
 describe('loadConfig', () => {
@@ -61,6 +63,13 @@ describe('loadConfig', () => {
       JOB_ATTEMPTS: '3',
       JOB_BACKOFF_MS: '0',
       SHUTDOWN_GRACE_MS: '1000',
+      PUSH_MAX_BYTES: '2048',
+      PUSH_LINGER_MS: '5',
+      PUSH_BATCH_RECORDS: '100',
+      PULL_TIMEOUT_MS: '500',
+      PULL_ATTEMPTS: '2',
+      PULL_BACKOFF_MS: '10',
+      PULL_MAX_PAGES: '7',
     });
     expect(config).toStrictEqual({
       env: 'production',
@@ -74,6 +83,8 @@ describe('loadConfig', () => {
       upload: { maxBytes: 1_048_576 },
       batch: { rows: 500, bytes: 65_536 },
       worker: { ...DEFAULTS.worker, concurrency: 4, attempts: 3, backoffMs: 0, shutdownGraceMs: 1_000 },
+      push: { maxBytes: 2048, lingerMs: 5, batchRecords: 100 },
+      pull: { timeoutMs: 500, attempts: 2, backoffMs: 10, maxPages: 7 },
     });
   });
 

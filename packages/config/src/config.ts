@@ -26,6 +26,13 @@ const schema = z.object({
   WORKER_MAX_STALLED: z.coerce.number().int().min(0).default(5),
   RECONCILE_INTERVAL_MS: z.coerce.number().int().min(1_000).default(30_000),
   RECONCILE_IDLE_MS: z.coerce.number().int().min(1_000).default(60_000),
+  PUSH_MAX_BYTES: bytes.default(10 * 1024 ** 2),
+  PUSH_LINGER_MS: z.coerce.number().int().min(0).max(10_000).default(10),
+  PUSH_BATCH_RECORDS: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
+  PULL_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
+  PULL_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(5),
+  PULL_BACKOFF_MS: z.coerce.number().int().min(0).default(1_000),
+  PULL_MAX_PAGES: z.coerce.number().int().min(1).default(10_000),
 });
 
 export type Env = z.input<typeof schema>;
@@ -55,6 +62,10 @@ export interface Config {
     readonly reconcileIntervalMs: number;
     readonly reconcileIdleMs: number;
   };
+  /** `POST /ingest`: the body cap, and how pushes coalesce into batches (one blob + one job each). */
+  readonly push: { readonly maxBytes: number; readonly lingerMs: number; readonly batchRecords: number };
+  /** Pull runs: per-request timeout, attempts per page (429, 5xx, timeouts), first backoff, default page cap. */
+  readonly pull: { readonly timeoutMs: number; readonly attempts: number; readonly backoffMs: number; readonly maxPages: number };
 }
 
 function deepFreeze<T extends object>(value: T): Readonly<T> {
@@ -99,5 +110,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       reconcileIntervalMs: e.RECONCILE_INTERVAL_MS,
       reconcileIdleMs: e.RECONCILE_IDLE_MS,
     },
+    push: { maxBytes: e.PUSH_MAX_BYTES, lingerMs: e.PUSH_LINGER_MS, batchRecords: e.PUSH_BATCH_RECORDS },
+    pull: { timeoutMs: e.PULL_TIMEOUT_MS, attempts: e.PULL_ATTEMPTS, backoffMs: e.PULL_BACKOFF_MS, maxPages: e.PULL_MAX_PAGES },
   });
 }
