@@ -13,13 +13,7 @@ import { sql, type Kysely } from 'kysely';
  * same job is a no-op, and a run that finds its job already finished stops at once.
  * Returns how many jobs it queued again.
  */
-export async function reconcileJobs(
-  db: Kysely<DB>,
-  queue: Queue<IngestPayload>,
-  retry: RetryPolicy,
-  logger: Logger,
-  idleMs: number,
-): Promise<number> {
+export async function reconcileJobs(db: Kysely<DB>, queue: Queue<IngestPayload>, retry: RetryPolicy, logger: Logger, idleMs: number): Promise<number> {
   const open = await db
     .selectFrom('ingestion_jobs')
     .select(['id', 'tenant_id', 'correlation_id', 'status'])
@@ -32,22 +26,12 @@ export async function reconcileJobs(
   for (const job of open) {
     const state = await queue.getJobState(job.id);
     if (state === 'unknown') {
-      await enqueueIngest(
-        queue,
-        { jobId: job.id, tenantId: job.tenant_id, ...(job.correlation_id ? { correlationId: job.correlation_id } : {}) },
-        retry,
-      );
+      await enqueueIngest(queue, { jobId: job.id, tenantId: job.tenant_id, ...(job.correlation_id ? { correlationId: job.correlation_id } : {}) }, retry);
       logger.warn('reconciler queued a job that Redis did not have', { jobId: job.id, status: job.status });
       requeued++;
     } else if (state === 'failed') {
       const failed = await queue.getJob(job.id);
-      await failJob(
-        db,
-        job.tenant_id,
-        job.id,
-        { code: 'internal', message: failed?.failedReason ?? 'the queue gave up on this job' },
-        true,
-      );
+      await failJob(db, job.tenant_id, job.id, { code: 'internal', message: failed?.failedReason ?? 'the queue gave up on this job' }, true);
       logger.error('reconciler marked failed a job the queue gave up on', { jobId: job.id });
     }
   }

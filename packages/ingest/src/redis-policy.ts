@@ -15,10 +15,7 @@ export async function assertNoEviction(redis: Redis): Promise<'noeviction' | 'un
     return 'unknown';
   }
   if (policy !== 'noeviction') {
-    throw new AppError(
-      'unavailable',
-      `Redis maxmemory-policy is "${policy}"; BullMQ needs "noeviction" (CONFIG SET maxmemory-policy noeviction)`,
-    );
+    throw new AppError('unavailable', `Redis maxmemory-policy is "${policy}"; BullMQ needs "noeviction" (CONFIG SET maxmemory-policy noeviction)`);
   }
   return 'noeviction';
 }

@@ -1,14 +1,4 @@
-import {
-  BatchWriter,
-  completeJob,
-  datasetHasRecords,
-  failJob,
-  findDatasetById,
-  saveJobColumns,
-  startJob,
-  type DB,
-  type JobErrorInfo,
-} from '@sluice/db';
+import { BatchWriter, completeJob, datasetHasRecords, failJob, findDatasetById, saveJobColumns, startJob, type DB, type JobErrorInfo } from '@sluice/db';
 import { AppError, isAppError, isTransient } from '@sluice/errors';
 import type { Logger } from '@sluice/logging';
 import {
@@ -54,10 +44,7 @@ async function* countBytes(source: AsyncIterable<Uint8Array>, counter: { bytes: 
   }
 }
 
-async function* onFirstColumns(
-  chunks: AsyncIterable<RowChunk>,
-  save: (columns: readonly string[]) => Promise<void>,
-): AsyncGenerator<RowChunk> {
+async function* onFirstColumns(chunks: AsyncIterable<RowChunk>, save: (columns: readonly string[]) => Promise<void>): AsyncGenerator<RowChunk> {
   let saved = false;
   for await (const chunk of chunks) {
     if (!saved && chunk.columns !== null) {
@@ -103,8 +90,7 @@ export async function runIngestJob(deps: IngestDeps, payload: IngestPayload, opt
   try {
     const dataset = await findDatasetById(db, tenantId, job.dataset_id);
     if (dataset === undefined) throw new AppError('dataset_missing', 'the dataset of this job no longer exists');
-    if (!isFormat(job.format) || job.storage_key === null)
-      throw new AppError('bad_request', `job has no readable file (format ${job.format})`);
+    if (!isFormat(job.format) || job.storage_key === null) throw new AppError('bad_request', `job has no readable file (format ${job.format})`);
     const spec = { fields: dataset.fields as DatasetSpec['fields'], key: dataset.key };
     const ctx = { signal: options.signal };
     const read = { bytes: 0 };
@@ -117,19 +103,15 @@ export async function runIngestJob(deps: IngestDeps, payload: IngestPayload, opt
     const batches = prefetch(batchRows(prepareRows(rows, spec, { skipThrough: resumedAt }, ctx), deps.batch));
 
     let checkpoint = resumedAt;
-    const writer = new BatchWriter(
-      pool,
-      { id: jobId, tenantId, datasetId: dataset.id, attempt: job.attempts },
-      {
-        checkpoint: resumedAt,
-        probeUnchanged: await datasetHasRecords(pool, tenantId, dataset.id),
-        onCommitted: (outcome, batch) => {
-          checkpoint = batch.lastRow;
-          options.onProgress?.(size > 0 ? Math.min(read.bytes / size, 1) : 0);
-          log.debug('batch committed', { lastRow: batch.lastRow, ...outcome });
-        },
+    const writer = new BatchWriter(pool, { id: jobId, tenantId, datasetId: dataset.id, attempt: job.attempts }, {
+      checkpoint: resumedAt,
+      probeUnchanged: await datasetHasRecords(pool, tenantId, dataset.id),
+      onCommitted: (outcome, batch) => {
+        checkpoint = batch.lastRow;
+        options.onProgress?.(size > 0 ? Math.min(read.bytes / size, 1) : 0);
+        log.debug('batch committed', { lastRow: batch.lastRow, ...outcome });
       },
-    );
+    });
     try {
       for await (const batch of batches) {
         await writer.write(batch, read.bytes);
@@ -147,11 +129,7 @@ export async function runIngestJob(deps: IngestDeps, payload: IngestPayload, opt
     }
     await completeJob(db, tenantId, jobId, job.attempts);
     const seconds = (performance.now() - started) / 1000;
-    log.info('job completed', {
-      rows: checkpoint - resumedAt,
-      seconds: Number(seconds.toFixed(3)),
-      rowsPerSecond: Math.round((checkpoint - resumedAt) / seconds),
-    });
+    log.info('job completed', { rows: checkpoint - resumedAt, seconds: Number(seconds.toFixed(3)), rowsPerSecond: Math.round((checkpoint - resumedAt) / seconds) });
     return 'completed';
   } catch (error) {
     if (options.signal.aborted) {
