@@ -26,6 +26,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       pagination jsonb NOT NULL,
       schedule jsonb,
       incremental jsonb,
+      max_pages integer,
       state jsonb,
       last_run_at timestamptz,
       last_success_at timestamptz,

@@ -1,6 +1,6 @@
 import { buildApp } from '@sluice/api';
 import { loadConfig, type Config } from '@sluice/config';
-import { createIngestWorker, workerSettings, type IngestWorker } from '@sluice/ingest';
+import { createIngestWorker, createSourceTickWorker, workerSettings, type IngestWorker, type SourceTickWorker } from '@sluice/ingest';
 import { createLogger } from '@sluice/logging';
 import { createDeps, type Deps } from '@sluice/runtime';
 import type { FastifyInstance } from 'fastify';
@@ -58,20 +58,26 @@ export async function startTestStack(env: Record<string, string> = {}, options: 
   if (address === null || typeof address === 'string') throw new Error('no port');
 
   let worker: IngestWorker | undefined;
-  let running: Promise<void> | undefined;
+  let ticks: SourceTickWorker | undefined;
+  let running: Promise<unknown> | undefined;
   const startWorker = async () => {
     if (worker !== undefined) return;
     worker = createIngestWorker(
-      { db: deps.database.db, pool: deps.database.pool, storage: deps.storage, logger, batch: config.batch },
+      { db: deps.database.db, pool: deps.database.pool, storage: deps.storage, logger, batch: config.batch, pull: config.pull },
       { connection: deps.redis, ...workerSettings(config) },
     );
-    running = worker.worker.run();
-    await worker.worker.waitUntilReady();
+    ticks = createSourceTickWorker(
+      { db: deps.database.db, queue: deps.queue, sourceQueue: deps.sourceQueue, retry, logger },
+      { connection: deps.redis, prefix: config.queuePrefix },
+    );
+    running = Promise.all([worker.worker.run(), ticks.worker.run()]);
+    await Promise.all([worker.worker.waitUntilReady(), ticks.worker.waitUntilReady()]);
   };
   const stopWorker = async () => {
-    await worker?.close();
+    await Promise.all([worker?.close(), ticks?.close()]);
     await running;
     worker = undefined;
+    ticks = undefined;
   };
   if (options.worker !== false) await startWorker();
 
@@ -87,6 +93,7 @@ export async function startTestStack(env: Record<string, string> = {}, options: 
       await stopWorker();
       await app.close();
       await apiDeps.queue.obliterate({ force: true }).catch(() => undefined);
+      await apiDeps.sourceQueue.obliterate({ force: true }).catch(() => undefined);
       await apiDeps.close();
       await deps.close();
       await database.drop();

@@ -14,6 +14,7 @@ import { healthRoutes } from './routes/health.route.js';
 import { jobRoutes } from './routes/jobs.route.js';
 import { pushRoutes } from './routes/push.route.js';
 import { recordRoutes } from './routes/records.route.js';
+import { sourceRoutes } from './routes/sources.route.js';
 import { uploadRoutes } from './routes/upload.route.js';
 
 /** What the routes use of the process's dependencies. */
@@ -66,5 +67,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   );
   app.addHook('preClose', () => pushBatcher.close());
   await app.register(pushRoutes, { pushBatcher, config: deps.config });
+  await app.register(sourceRoutes, deps);
   return app;
 }

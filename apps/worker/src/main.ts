@@ -1,6 +1,6 @@
 import { loadConfig } from '@sluice/config';
 import { assertSchemaCurrent } from '@sluice/db';
-import { assertNoEviction, createIngestWorker, reconcileJobs, workerSettings } from '@sluice/ingest';
+import { assertNoEviction, createIngestWorker, createSourceTickWorker, reconcileJobs, workerSettings } from '@sluice/ingest';
 import { createDeps } from '@sluice/runtime';
 
 const config = loadConfig(process.env);
@@ -12,8 +12,12 @@ try {
   await assertSchemaCurrent(deps.database.db);
   await assertNoEviction(deps.redis);
   const ingest = createIngestWorker(
-    { db: deps.database.db, pool: deps.database.pool, storage: deps.storage, logger, batch: config.batch },
+    { db: deps.database.db, pool: deps.database.pool, storage: deps.storage, logger, batch: config.batch, pull: config.pull },
     { connection: deps.redis, ...workerSettings(config) },
+  );
+  const ticks = createSourceTickWorker(
+    { db: deps.database.db, queue: deps.queue, sourceQueue: deps.sourceQueue, retry, logger },
+    { connection: deps.redis, prefix: config.queuePrefix },
   );
   const reconcile = () =>
     reconcileJobs(deps.database.db, deps.queue, retry, logger, config.worker.reconcileIdleMs).catch((error: Error) =>
@@ -32,7 +36,7 @@ try {
       logger.error('worker did not stop within the grace period; exiting (uncommitted batches roll back)');
       process.exit(1);
     }, config.worker.shutdownGraceMs).unref();
-    await ingest.close();
+    await Promise.all([ingest.close(), ticks.close()]);
     await deps.close();
     logger.info('worker stopped');
   };
@@ -44,7 +48,7 @@ try {
     process.once('disconnect', () => void stop('supervisor gone'));
   }
   logger.info('worker started', { concurrency: config.worker.concurrency, queue: config.queuePrefix });
-  await ingest.worker.run();
+  await Promise.all([ingest.worker.run(), ticks.worker.run()]);
 } catch (error) {
   logger.error('worker failed to start', { error: (error as Error).message });
   await deps.close();

@@ -17,5 +17,17 @@ export {
   type JobView,
 } from './jobs.repository.js';
 export { findRecord, listRecords, type RecordView } from './records.repository.js';
+export {
+  completePullRun,
+  deleteSource,
+  findOpenRun,
+  findSource,
+  insertPullRun,
+  insertSource,
+  listSourceRuns,
+  listSources,
+  updateSource,
+  type SourceView,
+} from './sources.repository.js';
 export { listRejectedColumns, listValidationErrors } from './validation-errors.repository.js';
 export { BatchWriter, datasetHasRecords, type BatchOutcome, type JobRef } from './batch-writer.js';

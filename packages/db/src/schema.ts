@@ -82,6 +82,8 @@ export interface SourcesTable {
   pagination: Json<Record<string, unknown>>;
   schedule: Json<Record<string, unknown> | null>;
   incremental: Json<{ field: string; param: string } | null>;
+  /** Pages a run reads at most; null for the configured default. */
+  max_pages: number | null;
   /** Incremental state: the highest value of the incremental field seen by a completed run. */
   state: Json<{ cursor: string | number } | null>;
   last_run_at: Timestamp | null;

@@ -15,6 +15,8 @@ export const ERROR_CODES = {
   rate_limited: { status: 429, retryable: true },
   parse_error: { status: 422, retryable: false },
   dataset_missing: { status: 422, retryable: false },
+  source_failed: { status: 502, retryable: false },
+  source_missing: { status: 422, retryable: false },
   job_superseded: { status: 409, retryable: false },
   job_cancelled: { status: 409, retryable: false },
   unavailable: { status: 503, retryable: true },

@@ -1,4 +1,16 @@
-import { BatchWriter, completeJob, datasetHasRecords, failJob, findDatasetById, saveJobColumns, startJob, type DB, type JobErrorInfo } from '@sluice/db';
+import {
+  BatchWriter,
+  completeJob,
+  completePullRun,
+  datasetHasRecords,
+  failJob,
+  findDatasetById,
+  saveJobColumns,
+  startJob,
+  withTenant,
+  type DB,
+  type JobErrorInfo,
+} from '@sluice/db';
 import { AppError, isAppError, isTransient } from '@sluice/errors';
 import type { Logger } from '@sluice/logging';
 import {
@@ -16,6 +28,7 @@ import type { IngestPayload } from '@sluice/queue';
 import type { Storage } from '@sluice/storage';
 import type { Kysely } from 'kysely';
 import type pg from 'pg';
+import { openPull, type OpenedPull, type PullSettings } from './pull-run.js';
 
 /** What running an ingestion job needs. */
 export interface IngestDeps {
@@ -24,6 +37,7 @@ export interface IngestDeps {
   storage: Storage;
   logger: Logger;
   batch: BatchLimits;
+  pull: PullSettings;
 }
 
 export interface RunOptions {
@@ -90,16 +104,24 @@ export async function runIngestJob(deps: IngestDeps, payload: IngestPayload, opt
   try {
     const dataset = await findDatasetById(db, tenantId, job.dataset_id);
     if (dataset === undefined) throw new AppError('dataset_missing', 'the dataset of this job no longer exists');
-    if (!isFormat(job.format) || job.storage_key === null) throw new AppError('bad_request', `job has no readable file (format ${job.format})`);
     const spec = { fields: dataset.fields as DatasetSpec['fields'], key: dataset.key };
     const ctx = { signal: options.signal };
     const read = { bytes: 0 };
     const size = job.size_bytes ?? 0;
 
-    const source = countBytes(await storage.read(job.storage_key), read);
-    const rows = onFirstColumns(parseRows(job.format, decodeUtf8(source, ctx), {}, ctx), (columns) =>
-      resumedAt === 0 ? saveJobColumns(db, tenantId, jobId, columns) : Promise.resolve(),
-    );
+    // A pull run reads its source's pages; every other job reads its stored file.
+    let pull: OpenedPull | undefined;
+    let rows: AsyncIterable<RowChunk>;
+    if (job.kind === 'pull') {
+      pull = await openPull(db, deps.pull, job, options.signal);
+      rows = pull.rows;
+    } else {
+      if (!isFormat(job.format) || job.storage_key === null) throw new AppError('bad_request', `job has no readable file (format ${job.format})`);
+      const source = countBytes(await storage.read(job.storage_key), read);
+      rows = onFirstColumns(parseRows(job.format, decodeUtf8(source, ctx), {}, ctx), (columns) =>
+        resumedAt === 0 ? saveJobColumns(db, tenantId, jobId, columns) : Promise.resolve(),
+      );
+    }
     const batches = prefetch(batchRows(prepareRows(rows, spec, { skipThrough: resumedAt }, ctx), deps.batch));
 
     let checkpoint = resumedAt;
@@ -127,7 +149,13 @@ export async function runIngestJob(deps: IngestDeps, payload: IngestPayload, opt
       log.info('job interrupted by shutdown; it resumes from its checkpoint', { checkpoint });
       return 'interrupted';
     }
-    await completeJob(db, tenantId, jobId, job.attempts);
+    if (pull === undefined) await completeJob(db, tenantId, jobId, job.attempts);
+    else {
+      const { sourceId, progress } = pull;
+      const state = pull.nextState();
+      await withTenant(db, tenantId, (trx) => completePullRun(trx, tenantId, jobId, job.attempts, sourceId, state));
+      log.info('pull run read its source', { pages: progress.pages, items: progress.items, cappedAtMaxPages: progress.capped, advancedState: state !== null });
+    }
     const seconds = (performance.now() - started) / 1000;
     log.info('job completed', { rows: checkpoint - resumedAt, seconds: Number(seconds.toFixed(3)), rowsPerSecond: Math.round((checkpoint - resumedAt) / seconds) });
     return 'completed';

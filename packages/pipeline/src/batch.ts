@@ -16,8 +16,9 @@ export interface BatchLimits {
 
 /**
  * Step: prepared rows → batches of at most `rows` rows or about `bytes` of data. When the
- * input breaks (a file cut off, an unclosed quote), the rows read before the break are
- * still yielded as a last batch, then the error is rethrown: what was good lands.
+ * input breaks (a file cut off, an unclosed quote, a source's page that never came), the
+ * rows read before the break are still yielded as a last batch, then the error is
+ * rethrown: what was good lands.
  */
 export async function* batchRows(prepared: AsyncIterable<PreparedRow[]>, limits: BatchLimits): AsyncGenerator<Batch> {
   let batch: Batch = { lastRow: 0, rows: 0, valid: [], rejected: [] };
@@ -44,7 +45,7 @@ export async function* batchRows(prepared: AsyncIterable<PreparedRow[]>, limits:
       }
     }
   } catch (error) {
-    if (batch.rows > 0 && isAppError(error) && error.code === 'parse_error') yield take();
+    if (batch.rows > 0 && isAppError(error) && (error.code === 'parse_error' || error.code === 'source_failed')) yield take();
     throw error;
   }
   if (batch.rows > 0) yield take();
