@@ -34,13 +34,13 @@ const ids = async () => (await recordData(stack, 'things', 'id')).map((r) => r.i
 const all = THINGS.map((t) => t.id);
 let sourceCount = 0;
 
-async function createSource(body: Record<string, unknown>) {
+async function createSource(body: Record<string, unknown>): Promise<Record<string, any> & { id: string }> {
   const res = await postJson(stack, '/sources', { name: `s${++sourceCount}`, dataset: 'things', url: `${api!.url}/things`, ...body });
   expect({ status: res.status, body: res.body }).toEqual({
     status: 201,
     body: expect.objectContaining({ id: expect.stringMatching(UUID_RE) }),
   });
-  return res.body;
+  return res.body as Record<string, any> & { id: string };
 }
 
 async function run(source: { id: string }): Promise<JobBody> {

@@ -153,7 +153,7 @@ export async function* pullRows(
         const next = atPath(response.json, p.cursorPath);
         if (next === undefined || next === null || next === '') url = undefined;
         else {
-          const cursor = typeof next === 'object' ? JSON.stringify(next) : String(next as string | number | boolean);
+          const cursor = typeof next === 'string' ? next : JSON.stringify(next);
           if (seenCursors.has(cursor)) throw loop(page, `returned the cursor "${cursor.slice(0, 100)}" again`);
           seenCursors.add(cursor);
           url = withParams({ [p.param]: cursor });
@@ -162,8 +162,7 @@ export async function* pullRows(
       }
       case 'linkHeader':
       case 'nextUrl': {
-        const next =
-          p.type === 'linkHeader' ? nextLink(response.headers.get('link'), response.url) : (atPath(response.json, p.path) as unknown);
+        const next = p.type === 'linkHeader' ? nextLink(response.headers.get('link'), response.url) : atPath(response.json, p.path);
         if (typeof next !== 'string' || next === '') url = undefined;
         else {
           const resolved = new URL(next, response.url).toString();

@@ -104,7 +104,7 @@ export class PushBatcher {
     this.closed = true;
     for (const [key, lane] of this.lanes) if (lane.open !== undefined) this.seal(key, lane);
     while ([...this.lanes.values()].some((l) => l.flushing !== undefined || l.open !== undefined)) {
-      await Promise.all([...this.lanes.values()].map((l) => l.flushing));
+      await Promise.all([...this.lanes.values()].map((l) => l.flushing ?? Promise.resolve()));
     }
   }
 

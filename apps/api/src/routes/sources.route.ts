@@ -179,7 +179,7 @@ export async function sourceRoutes(fastify: FastifyInstance, deps: AppDeps) {
       const rows = await request.withTenant((db) => listSources(db, request.tenantId, { limit: limit + 1, cursor }));
       const { items, nextCursor } = page(rows, limit, (s) => s.name);
       const next = await Promise.all(
-        items.map((s) => (s.schedule === null ? null : nextSourceRun(deps.sourceQueue, s.id).catch(() => null))),
+        items.map((s) => (s.schedule === null ? Promise.resolve(null) : nextSourceRun(deps.sourceQueue, s.id).catch(() => null))),
       );
       return { items: items.map((s, i) => sourceView(s, next[i] ?? null)), nextCursor };
     },
