@@ -15,6 +15,7 @@ import { jobRoutes } from './routes/jobs.route.js';
 import { pushRoutes } from './routes/push.route.js';
 import { recordRoutes } from './routes/records.route.js';
 import { sourceRoutes } from './routes/sources.route.js';
+import { statsRoutes } from './routes/stats.route.js';
 import { uploadRoutes } from './routes/upload.route.js';
 
 /** What the routes use of the process's dependencies. */
@@ -68,5 +69,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addHook('preClose', () => pushBatcher.close());
   await app.register(pushRoutes, { pushBatcher, config: deps.config });
   await app.register(sourceRoutes, deps);
+  await app.register(statsRoutes);
   return app;
 }

@@ -16,7 +16,17 @@ export {
   startJob,
   type JobView,
 } from './jobs.repository.js';
-export { findRecord, listRecords, type RecordView } from './records.repository.js';
+export { findRecord, listRecords, type RecordFilter, type RecordView } from './records.repository.js';
+export {
+  dailyTotals,
+  recordCounts,
+  sourceSummaries,
+  totalsByDatasetAndWay,
+  type DailyTotals,
+  type DatasetWayTotals,
+  type RowTotals,
+  type SourceSummary,
+} from './stats.repository.js';
 export {
   completePullRun,
   deleteSource,

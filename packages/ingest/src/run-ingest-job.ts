@@ -58,7 +58,10 @@ async function* countBytes(source: AsyncIterable<Uint8Array>, counter: { bytes: 
   }
 }
 
-async function* onFirstColumns(chunks: AsyncIterable<RowChunk>, save: (columns: readonly string[]) => Promise<void>): AsyncGenerator<RowChunk> {
+async function* onFirstColumns(
+  chunks: AsyncIterable<RowChunk>,
+  save: (columns: readonly string[]) => Promise<void>,
+): AsyncGenerator<RowChunk> {
   let saved = false;
   for await (const chunk of chunks) {
     if (!saved && chunk.columns !== null) {
@@ -116,7 +119,8 @@ export async function runIngestJob(deps: IngestDeps, payload: IngestPayload, opt
       pull = await openPull(db, deps.pull, job, options.signal);
       rows = pull.rows;
     } else {
-      if (!isFormat(job.format) || job.storage_key === null) throw new AppError('bad_request', `job has no readable file (format ${job.format})`);
+      if (!isFormat(job.format) || job.storage_key === null)
+        throw new AppError('bad_request', `job has no readable file (format ${job.format})`);
       const source = countBytes(await storage.read(job.storage_key), read);
       rows = onFirstColumns(parseRows(job.format, decodeUtf8(source, ctx), {}, ctx), (columns) =>
         resumedAt === 0 ? saveJobColumns(db, tenantId, jobId, columns) : Promise.resolve(),
@@ -125,15 +129,19 @@ export async function runIngestJob(deps: IngestDeps, payload: IngestPayload, opt
     const batches = prefetch(batchRows(prepareRows(rows, spec, { skipThrough: resumedAt }, ctx), deps.batch));
 
     let checkpoint = resumedAt;
-    const writer = new BatchWriter(pool, { id: jobId, tenantId, datasetId: dataset.id, attempt: job.attempts }, {
-      checkpoint: resumedAt,
-      probeUnchanged: await datasetHasRecords(pool, tenantId, dataset.id),
-      onCommitted: (outcome, batch) => {
-        checkpoint = batch.lastRow;
-        options.onProgress?.(size > 0 ? Math.min(read.bytes / size, 1) : 0);
-        log.debug('batch committed', { lastRow: batch.lastRow, ...outcome });
+    const writer = new BatchWriter(
+      pool,
+      { id: jobId, tenantId, datasetId: dataset.id, attempt: job.attempts },
+      {
+        checkpoint: resumedAt,
+        probeUnchanged: await datasetHasRecords(pool, tenantId, dataset.id),
+        onCommitted: (outcome, batch) => {
+          checkpoint = batch.lastRow;
+          options.onProgress?.(size > 0 ? Math.min(read.bytes / size, 1) : 0);
+          log.debug('batch committed', { lastRow: batch.lastRow, ...outcome });
+        },
       },
-    });
+    );
     try {
       for await (const batch of batches) {
         await writer.write(batch, read.bytes);
@@ -154,10 +162,19 @@ export async function runIngestJob(deps: IngestDeps, payload: IngestPayload, opt
       const { sourceId, progress } = pull;
       const state = pull.nextState();
       await withTenant(db, tenantId, (trx) => completePullRun(trx, tenantId, jobId, job.attempts, sourceId, state));
-      log.info('pull run read its source', { pages: progress.pages, items: progress.items, cappedAtMaxPages: progress.capped, advancedState: state !== null });
+      log.info('pull run read its source', {
+        pages: progress.pages,
+        items: progress.items,
+        cappedAtMaxPages: progress.capped,
+        advancedState: state !== null,
+      });
     }
     const seconds = (performance.now() - started) / 1000;
-    log.info('job completed', { rows: checkpoint - resumedAt, seconds: Number(seconds.toFixed(3)), rowsPerSecond: Math.round((checkpoint - resumedAt) / seconds) });
+    log.info('job completed', {
+      rows: checkpoint - resumedAt,
+      seconds: Number(seconds.toFixed(3)),
+      rowsPerSecond: Math.round((checkpoint - resumedAt) / seconds),
+    });
     return 'completed';
   } catch (error) {
     if (options.signal.aborted) {
