@@ -82,6 +82,7 @@ const commands = {
   typecheck: () => (ensureInstalled(), tsc(), run(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.test.json'])),
   lint: () => (ensureInstalled(), run(process.execPath, [path.join(root, 'node_modules/eslint/bin/eslint.js'), '.', '--max-warnings=0'])),
   bench: () => (ensureInstalled(), tsc(), node('bench/run.mjs', args)),
+  'bench:push': () => (ensureInstalled(), tsc(), node('bench/push.mjs', args)),
 };
 
 const action = commands[command];

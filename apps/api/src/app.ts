@@ -64,7 +64,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // Pushes accepted before a shutdown are flushed by it: their 202 promised they are durable.
   const pushBatcher = new PushBatcher(
     { db: deps.database.db, storage: deps.storage, queue: deps.queue, retry: deps.retry, logger: deps.logger },
-    { lingerMs: deps.config.push.lingerMs, maxRecords: deps.config.push.batchRecords },
+    { lingerMs: deps.config.push.lingerMs, maxRecords: deps.config.push.batchRecords, maxInFlight: deps.config.push.flushes },
   );
   app.addHook('preClose', () => pushBatcher.close());
   await app.register(pushRoutes, { pushBatcher, config: deps.config });

@@ -31,7 +31,7 @@ const DEFAULTS: Config = {
     reconcileIntervalMs: 30_000,
     reconcileIdleMs: 60_000,
   },
-  push: { maxBytes: 10 * 1024 ** 2, lingerMs: 10, batchRecords: 10_000 },
+  push: { maxBytes: 10 * 1024 ** 2, lingerMs: 10, batchRecords: 10_000, flushes: 4 },
   pull: { timeoutMs: 30_000, attempts: 5, backoffMs: 1_000, maxPages: 10_000 },
 };
 
@@ -66,6 +66,7 @@ describe('loadConfig', () => {
       PUSH_MAX_BYTES: '2048',
       PUSH_LINGER_MS: '5',
       PUSH_BATCH_RECORDS: '100',
+      PUSH_FLUSHES: '3',
       PULL_TIMEOUT_MS: '500',
       PULL_ATTEMPTS: '2',
       PULL_BACKOFF_MS: '10',
@@ -83,7 +84,7 @@ describe('loadConfig', () => {
       upload: { maxBytes: 1_048_576 },
       batch: { rows: 500, bytes: 65_536 },
       worker: { ...DEFAULTS.worker, concurrency: 4, attempts: 3, backoffMs: 0, shutdownGraceMs: 1_000 },
-      push: { maxBytes: 2048, lingerMs: 5, batchRecords: 100 },
+      push: { maxBytes: 2048, lingerMs: 5, batchRecords: 100, flushes: 3 },
       pull: { timeoutMs: 500, attempts: 2, backoffMs: 10, maxPages: 7 },
     });
   });

@@ -29,6 +29,7 @@ const schema = z.object({
   PUSH_MAX_BYTES: bytes.default(10 * 1024 ** 2),
   PUSH_LINGER_MS: z.coerce.number().int().min(0).max(10_000).default(10),
   PUSH_BATCH_RECORDS: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
+  PUSH_FLUSHES: z.coerce.number().int().min(1).max(64).default(4),
   PULL_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
   PULL_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(5),
   PULL_BACKOFF_MS: z.coerce.number().int().min(0).default(1_000),
@@ -63,7 +64,7 @@ export interface Config {
     readonly reconcileIdleMs: number;
   };
   /** `POST /ingest`: the body cap, and how pushes coalesce into batches (one blob + one job each). */
-  readonly push: { readonly maxBytes: number; readonly lingerMs: number; readonly batchRecords: number };
+  readonly push: { readonly maxBytes: number; readonly lingerMs: number; readonly batchRecords: number; readonly flushes: number };
   /** Pull runs: per-request timeout, attempts per page (429, 5xx, timeouts), first backoff, default page cap. */
   readonly pull: { readonly timeoutMs: number; readonly attempts: number; readonly backoffMs: number; readonly maxPages: number };
 }
@@ -110,7 +111,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       reconcileIntervalMs: e.RECONCILE_INTERVAL_MS,
       reconcileIdleMs: e.RECONCILE_IDLE_MS,
     },
-    push: { maxBytes: e.PUSH_MAX_BYTES, lingerMs: e.PUSH_LINGER_MS, batchRecords: e.PUSH_BATCH_RECORDS },
+    push: { maxBytes: e.PUSH_MAX_BYTES, lingerMs: e.PUSH_LINGER_MS, batchRecords: e.PUSH_BATCH_RECORDS, flushes: e.PUSH_FLUSHES },
     pull: { timeoutMs: e.PULL_TIMEOUT_MS, attempts: e.PULL_ATTEMPTS, backoffMs: e.PULL_BACKOFF_MS, maxPages: e.PULL_MAX_PAGES },
   });
 }

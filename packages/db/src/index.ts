@@ -6,6 +6,7 @@ export { findDatasetById, findDatasetByName, insertDataset, isUniqueViolation, l
 export {
   cancelJob,
   completeJob,
+  deleteJob,
   failJob,
   findJob,
   findJobByIdempotencyKey,

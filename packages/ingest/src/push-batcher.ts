@@ -1,11 +1,11 @@
-import { findJob, insertJob, withTenant, type DB, type JobView } from '@sluice/db';
+import { deleteJob, findJob, insertJob, withTenant, type DB, type JobView } from '@sluice/db';
 import { AppError } from '@sluice/errors';
 import type { Logger } from '@sluice/logging';
 import { enqueueIngest, type IngestPayload, type RetryPolicy } from '@sluice/queue';
 import type { Storage } from '@sluice/storage';
 import type { Queue } from 'bullmq';
-import type { Kysely } from 'kysely';
-import { randomUUID } from 'node:crypto';
+import type { Kysely, Transaction } from 'kysely';
+import { createHash, randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 
 export interface PushBatcherDeps {
@@ -21,6 +21,8 @@ export interface PushBatcherOptions {
   lingerMs: number;
   /** A batch is flushed at once when it holds this many records. */
   maxRecords: number;
+  /** Flushes of one lane (tenant and dataset) that may run at once. */
+  maxInFlight: number;
 }
 
 /** Where a push landed: its batch's job, and which of the job's rows are its records. */
@@ -46,12 +48,15 @@ interface OpenBatch {
   correlationId: string;
   openedAt: number;
   timer: NodeJS.Timeout | undefined;
+  /** Its linger is over, but every flush slot was busy: it goes when one frees. */
+  due: boolean;
 }
 
 interface Lane {
   open: OpenBatch | undefined;
-  /** The flush in progress, if any: the next one waits for it (group commit). */
-  flushing: Promise<void> | undefined;
+  /** Sealed batches waiting for a flush slot, oldest first. */
+  ready: OpenBatch[];
+  inFlight: number;
 }
 
 /**
@@ -61,15 +66,17 @@ interface Lane {
  *
  * Design: a push's promise resolves only once its batch is durable (the blob fsynced, the
  * job row committed), so a 202 means the record will land exactly once, whatever dies
- * afterwards; queueing the job may still fail, and the reconciler queues it then. Flushes
- * of one lane run one at a time and a batch opens while the previous one flushes, so under
- * load each flush takes everything that arrived during the last one (group commit): the
- * number of jobs follows the flush rate, not the request rate. One push is never split:
- * its records are consecutive rows of one job. `close` flushes what is open and refuses
- * new pushes, so a SIGTERM loses nothing that was accepted.
+ * afterwards; queueing the job may still fail, and the reconciler queues it then. A batch
+ * is sealed `lingerMs` after its first push (or at `maxRecords`); at most `maxInFlight`
+ * batches of a lane flush at once, and sealed ones wait for a slot while the open one keeps
+ * filling, so under load batches grow instead of multiplying (group commit): the number of
+ * jobs follows the flush rate, not the request rate. One push is never split: its records
+ * are consecutive rows of one job. `close` seals what is open, refuses new pushes and waits
+ * for every flush, so a SIGTERM loses nothing that was accepted.
  */
 export class PushBatcher {
   private readonly lanes = new Map<string, Lane>();
+  private readonly idle = new Set<() => void>();
   private closed = false;
 
   constructor(
@@ -83,11 +90,11 @@ export class PushBatcher {
     const key = `${target.tenantId}/${target.datasetId}`;
     let lane = this.lanes.get(key);
     if (lane === undefined) {
-      lane = { open: undefined, flushing: undefined };
+      lane = { open: undefined, ready: [], inFlight: 0 };
       this.lanes.set(key, lane);
     }
     if (lane.open === undefined) {
-      lane.open = { ...target, lines: [], waiters: [], correlationId, openedAt: performance.now(), timer: undefined };
+      lane.open = { ...target, lines: [], waiters: [], correlationId, openedAt: performance.now(), timer: undefined, due: false };
     }
     const batch = lane.open;
     const promise = new Promise<PushReceipt>((resolve, reject) => {
@@ -95,67 +102,81 @@ export class PushBatcher {
     });
     for (const line of lines) batch.lines.push(line);
     if (batch.lines.length >= this.options.maxRecords) this.seal(key, lane);
-    else if (batch.timer === undefined && lane.flushing === undefined) this.arm(key, lane, batch);
+    else if (batch.timer === undefined && !batch.due) this.arm(key, lane, batch);
     return promise;
   }
 
   /** Flushes every open batch and waits for every flush; later pushes are refused with 503. */
   async close(): Promise<void> {
     this.closed = true;
-    for (const [key, lane] of this.lanes) if (lane.open !== undefined) this.seal(key, lane);
-    while ([...this.lanes.values()].some((l) => l.flushing !== undefined || l.open !== undefined)) {
-      await Promise.all([...this.lanes.values()].map((l) => l.flushing ?? Promise.resolve()));
-    }
+    for (const [key, lane] of this.lanes) this.seal(key, lane);
+    if (this.lanes.size === 0) return;
+    await new Promise<void>((resolve) => {
+      const check = () => {
+        if (this.lanes.size > 0) return;
+        this.idle.delete(check);
+        resolve();
+      };
+      this.idle.add(check);
+    });
   }
 
   /** Seals the batch once it has been open for the linger time. */
   private arm(key: string, lane: Lane, batch: OpenBatch) {
-    const due = this.options.lingerMs - (performance.now() - batch.openedAt);
-    if (due <= 0) {
-      this.seal(key, lane);
-      return;
-    }
-    batch.timer = setTimeout(() => {
-      batch.timer = undefined;
-      if (lane.open === batch) this.seal(key, lane);
-    }, due);
+    batch.timer = setTimeout(
+      () => {
+        batch.timer = undefined;
+        if (lane.open !== batch) return;
+        if (lane.inFlight < this.options.maxInFlight) this.seal(key, lane);
+        else batch.due = true;
+      },
+      Math.max(0, this.options.lingerMs - (performance.now() - batch.openedAt)),
+    );
   }
 
-  /** Takes the lane's open batch and flushes it after the flush in progress. */
+  /** Closes the lane's open batch to new pushes and queues it for a flush. */
   private seal(key: string, lane: Lane) {
     const batch = lane.open;
-    if (batch === undefined) return;
-    if (batch.timer !== undefined) clearTimeout(batch.timer);
-    batch.timer = undefined;
-    lane.open = undefined;
-    const previous = lane.flushing ?? Promise.resolve();
-    const flushing = previous.then(() => this.flush(batch));
-    lane.flushing = flushing;
-    void flushing.then(() => {
-      if (lane.flushing !== flushing) return;
-      lane.flushing = undefined;
-      const next = lane.open;
-      // What arrived during the flush goes next: at once if it is due, else after its linger.
-      if (next !== undefined) {
-        if (this.closed || next.lines.length >= this.options.maxRecords) this.seal(key, lane);
-        else this.arm(key, lane, next);
-      } else {
-        this.lanes.delete(key);
-      }
-    });
+    if (batch !== undefined) {
+      if (batch.timer !== undefined) clearTimeout(batch.timer);
+      batch.timer = undefined;
+      lane.open = undefined;
+      lane.ready.push(batch);
+    }
+    this.pump(key, lane);
   }
 
-  /** Stores the batch as one NDJSON blob and records its job; never rejects (its waiters do). */
+  /** Starts flushes while the lane has a free slot; forgets the lane when it is empty. */
+  private pump(key: string, lane: Lane) {
+    while (lane.inFlight < this.options.maxInFlight && lane.ready.length > 0) {
+      const batch = lane.ready.shift()!;
+      lane.inFlight++;
+      void this.flush(batch).then(() => {
+        lane.inFlight--;
+        if (lane.open?.due === true) this.seal(key, lane);
+        else this.pump(key, lane);
+      });
+    }
+    if (lane.inFlight === 0 && lane.ready.length === 0 && lane.open === undefined && this.lanes.get(key) === lane) {
+      this.lanes.delete(key);
+      for (const check of [...this.idle]) check();
+    }
+  }
+
+  /**
+   * Stores the batch as one NDJSON blob and records its job, the two at once (the blob's
+   * size and hash are known before it is written). A job row whose blob could not be
+   * written is deleted again before anyone is answered. Never rejects: its waiters do.
+   */
   private async flush(batch: OpenBatch): Promise<void> {
     const { db, storage, queue, retry, logger } = this.deps;
     const jobId = randomUUID();
     const storageKey = `${batch.tenantId}/${jobId}`;
-    let stored = false;
-    try {
-      const blob = Buffer.from(`${batch.lines.join('\n')}\n`, 'utf8');
-      const object = await storage.write(storageKey, Readable.from([blob]));
-      stored = true;
-      const job = await withTenant(db, batch.tenantId, async (trx) => {
+    const blob = Buffer.from(`${batch.lines.join('\n')}\n`, 'utf8');
+    const inTenant = <T>(fn: (trx: Transaction<DB>) => Promise<T>) => withTenant(db, batch.tenantId, fn);
+    const [written, recorded] = await Promise.allSettled([
+      storage.write(storageKey, Readable.from([blob])),
+      inTenant(async (trx) => {
         await insertJob(trx, {
           id: jobId,
           tenant_id: batch.tenantId,
@@ -165,9 +186,9 @@ export class PushBatcher {
           format: 'ndjson',
           options: JSON.stringify({ pushes: batch.waiters.length }),
           file_name: null,
-          storage_key: object.key,
-          size_bytes: object.sizeBytes,
-          sha256: object.sha256,
+          storage_key: storageKey,
+          size_bytes: blob.length,
+          sha256: createHash('sha256').update(blob).digest('hex'),
           idempotency_key: null,
           correlation_id: batch.correlationId,
           columns: null,
@@ -176,8 +197,10 @@ export class PushBatcher {
           finished_at: null,
         });
         return findJob(trx, batch.tenantId, jobId);
-      });
-      if (job === undefined) throw new AppError('internal', 'the push job vanished right after it was created');
+      }),
+    ]);
+    if (written.status === 'fulfilled' && recorded.status === 'fulfilled' && recorded.value !== undefined) {
+      const job = recorded.value;
       try {
         await enqueueIngest(queue, { jobId, tenantId: batch.tenantId, correlationId: batch.correlationId }, retry);
       } catch (error) {
@@ -185,11 +208,18 @@ export class PushBatcher {
         logger.warn('enqueue of a push batch failed; the reconciler will queue it', { jobId, error: (error as Error).message });
       }
       for (const w of batch.waiters) w.resolve({ job, records: w.records, firstRow: w.firstRow, lastRow: w.firstRow + w.records - 1 });
-    } catch (error) {
-      if (stored) await storage.remove(storageKey).catch(() => undefined);
-      logger.error('push batch could not be stored', { jobId, records: batch.lines.length, error: (error as Error).message });
-      const refused = new AppError('unavailable', 'the push could not be stored; nothing of it was kept, push again', { cause: error });
-      for (const w of batch.waiters) w.reject(refused);
+      return;
     }
+    const cause =
+      written.status === 'rejected'
+        ? (written.reason as Error)
+        : recorded.status === 'rejected'
+          ? (recorded.reason as Error)
+          : new Error('job vanished');
+    if (written.status === 'fulfilled') await storage.remove(storageKey).catch(() => undefined);
+    if (recorded.status === 'fulfilled') await inTenant((trx) => deleteJob(trx, batch.tenantId, jobId)).catch(() => undefined);
+    logger.error('push batch could not be stored', { jobId, records: batch.lines.length, error: cause.message });
+    const refused = new AppError('unavailable', 'the push could not be stored; nothing of it was kept, push again', { cause });
+    for (const w of batch.waiters) w.reject(refused);
   }
 }
