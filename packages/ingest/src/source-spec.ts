@@ -73,7 +73,7 @@ export const scheduleSchema = z.union([
       every: z
         .string()
         .regex(DURATION, 'must be a duration like "30s", "5m", "1h" or "1d"')
-        .refine((v) => durationMs(v) >= 10_000, 'must be at least 10s'),
+        .refine((v) => !DURATION.test(v) || durationMs(v) >= 10_000, 'must be at least 10s'),
     })
     .strict(),
   z.object({ cron: z.string().min(9).max(200) }).strict(),
