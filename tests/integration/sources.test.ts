@@ -294,6 +294,11 @@ describe('sources API', () => {
       'validation_failed',
     );
     expectError(
+      await postJson(stack, '/sources', { name: 'x', dataset: 'things', url: 'http://example.com', schedule: { every: 'often' } }),
+      400,
+      'validation_failed',
+    );
+    expectError(
       await postJson(stack, '/sources', {
         name: 'x',
         dataset: 'things',
