@@ -36,6 +36,7 @@ describe('GET /jobs/:id', () => {
       status: 'completed',
       dataset: 'job-fields',
       kind: 'upload',
+      sourceId: null,
       file: { name: 'contacts.csv', format: 'csv', sizeBytes: bytes.length, sha256: sha256(bytes) },
       counts: { rows: 4, valid: 2, invalid: 2, inserted: 2, updated: 0, unchanged: 0 },
       progress: 1,

@@ -47,6 +47,8 @@ describe('AppError', () => {
       rate_limited: '429 retry',
       parse_error: '422',
       dataset_missing: '422',
+      source_failed: '502',
+      source_missing: '422',
       job_superseded: '409',
       job_cancelled: '409',
       unavailable: '503 retry',
