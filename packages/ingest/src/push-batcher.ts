@@ -1,4 +1,4 @@
-import { deleteJob, findJob, insertJob, withTenant, type DB, type JobView } from '@sluice/db';
+import { deleteJob, insertJob, withTenant, type DB, type JobView } from '@sluice/db';
 import { AppError } from '@sluice/errors';
 import type { Logger } from '@sluice/logging';
 import { enqueueIngest, type IngestPayload, type RetryPolicy } from '@sluice/queue';
@@ -43,6 +43,7 @@ interface Waiter {
 interface OpenBatch {
   tenantId: string;
   datasetId: string;
+  datasetName: string;
   lines: string[];
   waiters: Waiter[];
   correlationId: string;
@@ -85,7 +86,7 @@ export class PushBatcher {
   ) {}
 
   /** Adds one push (its records as NDJSON lines) to its lane's open batch; resolves when that batch is durable. */
-  push(target: { tenantId: string; datasetId: string }, lines: string[], correlationId: string): Promise<PushReceipt> {
+  push(target: { tenantId: string; datasetId: string; datasetName: string }, lines: string[], correlationId: string): Promise<PushReceipt> {
     if (this.closed) return Promise.reject(new AppError('unavailable', 'the server is shutting down; push again'));
     const key = `${target.tenantId}/${target.datasetId}`;
     let lane = this.lanes.get(key);
@@ -177,7 +178,7 @@ export class PushBatcher {
     const [written, recorded] = await Promise.allSettled([
       storage.write(storageKey, Readable.from([blob])),
       inTenant(async (trx) => {
-        await insertJob(trx, {
+        const job = await insertJob(trx, {
           id: jobId,
           tenant_id: batch.tenantId,
           dataset_id: batch.datasetId,
@@ -196,26 +197,22 @@ export class PushBatcher {
           started_at: null,
           finished_at: null,
         });
-        return findJob(trx, batch.tenantId, jobId);
+        return { ...job, dataset_name: batch.datasetName };
       }),
     ]);
-    if (written.status === 'fulfilled' && recorded.status === 'fulfilled' && recorded.value !== undefined) {
+    if (written.status === 'fulfilled' && recorded.status === 'fulfilled') {
+      // Durable now: answer first, then queue (the job row and blob are what a 202 promises;
+      // a job that Redis does not get is queued by the worker's reconciler).
       const job = recorded.value;
+      for (const w of batch.waiters) w.resolve({ job, records: w.records, firstRow: w.firstRow, lastRow: w.firstRow + w.records - 1 });
       try {
         await enqueueIngest(queue, { jobId, tenantId: batch.tenantId, correlationId: batch.correlationId }, retry);
       } catch (error) {
-        // The job row and its blob are durable; the worker's reconciler queues it.
         logger.warn('enqueue of a push batch failed; the reconciler will queue it', { jobId, error: (error as Error).message });
       }
-      for (const w of batch.waiters) w.resolve({ job, records: w.records, firstRow: w.firstRow, lastRow: w.firstRow + w.records - 1 });
       return;
     }
-    const cause =
-      written.status === 'rejected'
-        ? (written.reason as Error)
-        : recorded.status === 'rejected'
-          ? (recorded.reason as Error)
-          : new Error('job vanished');
+    const cause = (written.status === 'rejected' ? written.reason : (recorded as PromiseRejectedResult).reason) as Error;
     if (written.status === 'fulfilled') await storage.remove(storageKey).catch(() => undefined);
     if (recorded.status === 'fulfilled') await inTenant((trx) => deleteJob(trx, batch.tenantId, jobId)).catch(() => undefined);
     logger.error('push batch could not be stored', { jobId, records: batch.lines.length, error: cause.message });

@@ -87,7 +87,11 @@ export async function pushRoutes(fastify: FastifyInstance, deps: PushRouteDeps) 
       const datasetId = await datasetIdOf(request, request.query.dataset);
       const lines = recordLines(request);
       if (lines.length === 0) throw new AppError('bad_request', 'the push holds no records');
-      const receipt = await deps.pushBatcher.push({ tenantId: request.tenantId, datasetId }, lines, request.id);
+      const receipt = await deps.pushBatcher.push(
+        { tenantId: request.tenantId, datasetId, datasetName: request.query.dataset },
+        lines,
+        request.id,
+      );
       return reply
         .status(202)
         .header('location', `/jobs/${receipt.job.id}`)
