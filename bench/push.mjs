@@ -4,6 +4,7 @@
 //   npm run bench:push                          # 50 clients for 20 s, own API + worker
 //   npm run bench:push -- --clients 50 --seconds 30
 //   npm run bench:push -- --url http://127.0.0.1:3000 --database-url postgres://…/sluice
+//   npm run bench:push -- --defer-worker        # the worker starts after the pushes: the accept path alone
 //
 // Each client sends one JSON record, waits for the answer, and sends the next (a closed
 // loop, as a service that pushes as things happen would). It prints records/s accepted
@@ -32,6 +33,7 @@ const CLIENTS = Number(opt('clients', 50));
 const SECONDS = Number(opt('seconds', 20));
 const PORT = Number(opt('port', 3901));
 const TARGET_URL = opt('url', undefined);
+const DEFER_WORKER = args.includes('--defer-worker');
 const SERVER = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const dbUrl = (name) => Object.assign(new URL(SERVER), { pathname: `/${name}` }).toString();
@@ -68,6 +70,7 @@ function startProcess(name, env) {
   procs.push(proc);
 }
 const storageDir = path.join(root, 'bench-data', 'push-uploads');
+let startWorker = () => undefined;
 if (TARGET_URL === undefined) {
   psql(dbUrl('postgres'), 'DROP DATABASE IF EXISTS sluice_bench_push WITH (FORCE)');
   rmSync(storageDir, { recursive: true, force: true });
@@ -89,7 +92,8 @@ if (TARGET_URL === undefined) {
   });
   if (migrate.status !== 0) throw new Error('migration failed');
   startProcess('api', env);
-  startProcess('worker', env);
+  if (!DEFER_WORKER) startProcess('worker', env);
+  startWorker = () => startProcess('worker', env);
 }
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: CLIENTS });
@@ -191,6 +195,7 @@ try {
   report('jobs (batches) created', `${fmt(jobs.size)}, ${(accepted / jobs.size).toFixed(1)} records per job on average`);
 
   // Every accepted record must land exactly once: wait for the worker to finish every job.
+  if (DEFER_WORKER) startWorker();
   const drainStart = performance.now();
   const datasetId = psql(DATABASE_URL, `SELECT id FROM datasets WHERE name = '${dataset}'`);
   for (;;) {

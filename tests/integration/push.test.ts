@@ -180,3 +180,38 @@ test('a push accepted right before the API closes is flushed by the close, not l
     await local.close();
   }
 });
+
+test('while no worker has taken a push job, later batches join it as segments; the job reads them in order', async () => {
+  const local = await startTestStack({ PUSH_LINGER_MS: '1' }, { worker: false });
+  try {
+    await createDataset(local, CUSTOMERS);
+    const send = (body: unknown) =>
+      request(local, 'POST', '/ingest?dataset=customers', { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const first = await send([{ email: 's1@example.com' }, { email: 's2@example.com' }]);
+    const second = await send({ email: 'not-an-email' });
+    const third = await send([{ email: 's3@example.com' }, { email: 's1@example.com', name: 'later wins' }]);
+    expect([first.status, second.status, third.status]).toEqual([202, 202, 202]);
+    expect(new Set([first.body.id, second.body.id, third.body.id]).size).toBe(1);
+    expect([first.body.push, second.body.push, third.body.push]).toEqual([
+      { records: 2, firstRow: 1, lastRow: 2 },
+      { records: 1, firstRow: 3, lastRow: 3 },
+      { records: 2, firstRow: 4, lastRow: 5 },
+    ]);
+    await local.startWorker();
+    const job = await waitForJob(local, first.body.id as string);
+    expect(job).toMatchObject({ status: 'completed', counts: { rows: 5, valid: 4, invalid: 1, inserted: 3 } });
+    expect((await validationErrorRows(local, job.id)).map((e) => e.row_number)).toEqual([3]);
+    expect(await recordData(local, 'customers')).toEqual([
+      { email: 's1@example.com', name: 'later wins' },
+      { email: 's2@example.com' },
+      { email: 's3@example.com' },
+    ]);
+    // Once a worker has the job, a new push starts a new one.
+    const after = await send({ email: 's4@example.com' });
+    expect(after.body.id).not.toBe(first.body.id);
+    expect(after.body.push).toEqual({ records: 1, firstRow: 1, lastRow: 1 });
+    expect((await waitForJob(local, after.body.id as string)).status).toBe('completed');
+  } finally {
+    await local.close();
+  }
+});

@@ -6,7 +6,6 @@ export { findDatasetById, findDatasetByName, insertDataset, isUniqueViolation, l
 export {
   cancelJob,
   completeJob,
-  deleteJob,
   failJob,
   findJob,
   findJobByIdempotencyKey,
@@ -17,6 +16,7 @@ export {
   startJob,
   type JobView,
 } from './jobs.repository.js';
+export { appendPushSegment, firstPushSegment, inputKeys, pushRows, type PushSegment } from './push-segments.repository.js';
 export { findRecord, listRecords, type RecordFilter, type RecordView } from './records.repository.js';
 export {
   dailyTotals,

@@ -16,11 +16,6 @@ export async function insertJob(db: Kysely<DB>, job: NewJob): Promise<Job> {
   return db.insertInto('ingestion_jobs').values(job).returningAll().executeTakeFirstOrThrow();
 }
 
-/** Deletes a job that was never announced (its push could not be stored). */
-export async function deleteJob(db: Kysely<DB>, tenantId: string, id: string): Promise<void> {
-  await db.deleteFrom('ingestion_jobs').where('tenant_id', '=', tenantId).where('id', '=', id).execute();
-}
-
 export async function findJob(db: Kysely<DB>, tenantId: string, id: string): Promise<JobView | undefined> {
   return withDataset(db).where('j.tenant_id', '=', tenantId).where('j.id', '=', id).executeTakeFirst();
 }

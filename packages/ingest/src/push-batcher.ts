@@ -1,11 +1,11 @@
-import { deleteJob, insertJob, withTenant, type DB, type JobView } from '@sluice/db';
+import { appendPushSegment, firstPushSegment, insertJob, pushRows, withTenant, type DB, type Job, type JobView } from '@sluice/db';
 import { AppError } from '@sluice/errors';
 import type { Logger } from '@sluice/logging';
 import { enqueueIngest, type IngestPayload, type RetryPolicy } from '@sluice/queue';
 import type { Storage } from '@sluice/storage';
 import type { Queue } from 'bullmq';
-import type { Kysely, Transaction } from 'kysely';
-import { createHash, randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 
 export interface PushBatcherDeps {
@@ -62,22 +62,25 @@ interface Lane {
 
 /**
  * Coalesces pushes into short-lived batches: per tenant and dataset, the records of every
- * push that arrives while a batch is open go into one NDJSON blob and one ingestion job
- * (kind `push`), which then takes the same path as an upload.
+ * push that arrives while a batch is open go into one NDJSON blob, a segment of an
+ * ingestion job (kind `push`), which then takes the same path as an upload.
  *
  * Design: a push's promise resolves only once its batch is durable (the blob fsynced, the
  * job row committed), so a 202 means the record will land exactly once, whatever dies
  * afterwards; queueing the job may still fail, and the reconciler queues it then. A batch
  * is sealed `lingerMs` after its first push (or at `maxRecords`); at most `maxInFlight`
  * batches of a lane flush at once, and sealed ones wait for a slot while the open one keeps
- * filling, so under load batches grow instead of multiplying (group commit): the number of
- * jobs follows the flush rate, not the request rate. One push is never split: its records
- * are consecutive rows of one job. `close` seals what is open, refuses new pushes and waits
- * for every flush, so a SIGTERM loses nothing that was accepted.
+ * filling (group commit). A flushed batch joins the lane's last job as a new segment while
+ * no worker has claimed that job, so when the workers fall behind, jobs grow instead of
+ * multiplying: the number of jobs follows the workers' pace, not the request rate. One push
+ * is never split: its records are consecutive rows of one job. `close` seals what is open,
+ * refuses new pushes and waits for every flush, so a SIGTERM loses nothing that was accepted.
  */
 export class PushBatcher {
   private readonly lanes = new Map<string, Lane>();
   private readonly idle = new Set<() => void>();
+  /** Each lane's latest push job, which later batches join while it is still queued. */
+  private readonly latestJob = new Map<string, string>();
   private closed = false;
 
   constructor(
@@ -152,7 +155,7 @@ export class PushBatcher {
     while (lane.inFlight < this.options.maxInFlight && lane.ready.length > 0) {
       const batch = lane.ready.shift()!;
       lane.inFlight++;
-      void this.flush(batch).then(() => {
+      void this.flush(key, batch).then(() => {
         lane.inFlight--;
         if (lane.open?.due === true) this.seal(key, lane);
         else this.pump(key, lane);
@@ -165,58 +168,72 @@ export class PushBatcher {
   }
 
   /**
-   * Stores the batch as one NDJSON blob and records its job, the two at once (the blob's
-   * size and hash are known before it is written). A job row whose blob could not be
-   * written is deleted again before anyone is answered. Never rejects: its waiters do.
+   * Stores the batch as one NDJSON blob (a segment) and records it: appended to the lane's
+   * job while that job is still queued and untouched by a worker, else as a new job. The
+   * blob is written while the transaction runs, and the transaction commits only once the
+   * blob is durable, holding the job row's lock meanwhile: a worker that claims the job
+   * waits for it, so it never finds a segment without its blob. Never rejects: its waiters do.
    */
-  private async flush(batch: OpenBatch): Promise<void> {
+  private async flush(key: string, batch: OpenBatch): Promise<void> {
     const { db, storage, queue, retry, logger } = this.deps;
-    const jobId = randomUUID();
-    const storageKey = `${batch.tenantId}/${jobId}`;
     const blob = Buffer.from(`${batch.lines.join('\n')}\n`, 'utf8');
-    const inTenant = <T>(fn: (trx: Transaction<DB>) => Promise<T>) => withTenant(db, batch.tenantId, fn);
-    const [written, recorded] = await Promise.allSettled([
-      storage.write(storageKey, Readable.from([blob])),
-      inTenant(async (trx) => {
-        const job = await insertJob(trx, {
-          id: jobId,
-          tenant_id: batch.tenantId,
-          dataset_id: batch.datasetId,
-          kind: 'push',
-          status: 'queued',
-          format: 'ndjson',
-          options: JSON.stringify({ pushes: batch.waiters.length }),
-          file_name: null,
-          storage_key: storageKey,
-          size_bytes: blob.length,
-          sha256: createHash('sha256').update(blob).digest('hex'),
-          idempotency_key: null,
-          correlation_id: batch.correlationId,
-          columns: null,
-          error: null,
-          started_at: null,
-          finished_at: null,
-        });
-        return { ...job, dataset_name: batch.datasetName };
-      }),
-    ]);
-    if (written.status === 'fulfilled' && recorded.status === 'fulfilled') {
-      // Durable now: answer first, then queue (the job row and blob are what a 202 promises;
-      // a job that Redis does not get is queued by the worker's reconciler).
-      const job = recorded.value;
-      for (const w of batch.waiters) w.resolve({ job, records: w.records, firstRow: w.firstRow, lastRow: w.firstRow + w.records - 1 });
-      try {
-        await enqueueIngest(queue, { jobId, tenantId: batch.tenantId, correlationId: batch.correlationId }, retry);
-      } catch (error) {
-        logger.warn('enqueue of a push batch failed; the reconciler will queue it', { jobId, error: (error as Error).message });
+    const segment = { key: `${batch.tenantId}/${randomUUID()}`, bytes: blob.length, rows: batch.lines.length };
+    const written = storage.write(segment.key, Readable.from([blob]));
+    written.catch(() => undefined); // awaited inside the transaction; this only keeps an early failure handled
+    let created = false;
+    try {
+      const { job, firstRow } = await withTenant(db, batch.tenantId, async (trx) => {
+        const latest = this.latestJob.get(key);
+        const appended = latest === undefined ? undefined : await appendPushSegment(trx, batch.tenantId, latest, segment);
+        let row: Job;
+        if (appended !== undefined) row = appended;
+        else {
+          created = true;
+          row = await insertJob(trx, {
+            id: randomUUID(),
+            tenant_id: batch.tenantId,
+            dataset_id: batch.datasetId,
+            kind: 'push',
+            status: 'queued',
+            format: 'ndjson',
+            options: JSON.stringify(firstPushSegment(segment)),
+            file_name: null,
+            storage_key: segment.key,
+            size_bytes: segment.bytes,
+            sha256: null,
+            idempotency_key: null,
+            correlation_id: batch.correlationId,
+            columns: null,
+            error: null,
+            started_at: null,
+            finished_at: null,
+          });
+        }
+        await written;
+        return { job: { ...row, dataset_name: batch.datasetName }, firstRow: pushRows(row) - segment.rows + 1 };
+      });
+      if (created) {
+        if (this.latestJob.size >= 10_000) this.latestJob.clear();
+        this.latestJob.set(key, job.id);
       }
-      return;
+      // Durable now: answer first, then queue (the job row and its blobs are what a 202
+      // promises; a job that Redis does not get is queued by the worker's reconciler).
+      let next = firstRow;
+      for (const w of batch.waiters) {
+        w.resolve({ job, records: w.records, firstRow: next, lastRow: next + w.records - 1 });
+        next += w.records;
+      }
+      if (created) {
+        await enqueueIngest(queue, { jobId: job.id, tenantId: batch.tenantId, correlationId: batch.correlationId }, retry).catch(
+          (error: Error) =>
+            logger.warn('enqueue of a push batch failed; the reconciler will queue it', { jobId: job.id, error: error.message }),
+        );
+      }
+    } catch (error) {
+      await storage.remove(segment.key).catch(() => undefined);
+      logger.error('push batch could not be stored', { records: batch.lines.length, error: (error as Error).message });
+      const refused = new AppError('unavailable', 'the push could not be stored; nothing of it was kept, push again', { cause: error });
+      for (const w of batch.waiters) w.reject(refused);
     }
-    const cause = (written.status === 'rejected' ? written.reason : (recorded as PromiseRejectedResult).reason) as Error;
-    if (written.status === 'fulfilled') await storage.remove(storageKey).catch(() => undefined);
-    if (recorded.status === 'fulfilled') await inTenant((trx) => deleteJob(trx, batch.tenantId, jobId)).catch(() => undefined);
-    logger.error('push batch could not be stored', { jobId, records: batch.lines.length, error: cause.message });
-    const refused = new AppError('unavailable', 'the push could not be stored; nothing of it was kept, push again', { cause });
-    for (const w of batch.waiters) w.reject(refused);
   }
 }

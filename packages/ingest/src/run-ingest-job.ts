@@ -5,6 +5,7 @@ import {
   datasetHasRecords,
   failJob,
   findDatasetById,
+  inputKeys,
   saveJobColumns,
   startJob,
   withTenant,
@@ -56,6 +57,11 @@ async function* countBytes(source: AsyncIterable<Uint8Array>, counter: { bytes: 
     counter.bytes += chunk.length;
     yield chunk;
   }
+}
+
+/** The job's stored input: its file, or a push job's segments one after another. */
+async function* readAll(storage: Storage, keys: readonly string[]): AsyncGenerator<Uint8Array> {
+  for (const key of keys) yield* (await storage.read(key)) as AsyncIterable<Uint8Array>;
 }
 
 async function* onFirstColumns(
@@ -119,9 +125,9 @@ export async function runIngestJob(deps: IngestDeps, payload: IngestPayload, opt
       pull = await openPull(db, deps.pull, job, options.signal);
       rows = pull.rows;
     } else {
-      if (!isFormat(job.format) || job.storage_key === null)
-        throw new AppError('bad_request', `job has no readable file (format ${job.format})`);
-      const source = countBytes(await storage.read(job.storage_key), read);
+      const keys = inputKeys(job);
+      if (!isFormat(job.format) || keys.length === 0) throw new AppError('bad_request', `job has no readable file (format ${job.format})`);
+      const source = countBytes(readAll(storage, keys), read);
       rows = onFirstColumns(parseRows(job.format, decodeUtf8(source, ctx), {}, ctx), (columns) =>
         resumedAt === 0 ? saveJobColumns(db, tenantId, jobId, columns) : Promise.resolve(),
       );
