@@ -114,6 +114,7 @@ function send(method, pathname, body) {
       },
     );
     req.on('error', reject);
+    req.setTimeout(30_000, () => req.destroy(new Error(`${method} ${pathname}: no answer within 30 s`)));
     req.end(data);
   });
 }

@@ -33,8 +33,10 @@ export function pushRows(job: Pick<Job, 'options'>): number {
 /**
  * Adds a segment to a push job that is queued and was never started (`attempts = 0`), and
  * returns the job as it now is; undefined when a worker has claimed it meanwhile (its input
- * is fixed from then on) or it is gone. The row's lock, held to the end of the caller's
- * transaction, keeps a worker from claiming the job until the segment is committed.
+ * is fixed from then on), when someone holds its row (a worker's batch, another flush: the
+ * caller starts a new job rather than wait) or it is gone. The row's lock, held to the end
+ * of the caller's transaction, keeps a worker from claiming the job until the segment is
+ * committed.
  */
 export async function appendPushSegment(db: Kysely<DB>, tenantId: string, jobId: string, segment: PushSegment): Promise<Job | undefined> {
   return db
@@ -45,10 +47,18 @@ export async function appendPushSegment(db: Kysely<DB>, tenantId: string, jobId:
       updated_at: sql`now()`,
     })
     .where('tenant_id', '=', tenantId)
-    .where('id', '=', jobId)
-    .where('kind', '=', 'push')
-    .where('status', '=', 'queued')
-    .where('attempts', '=', 0)
+    .where('id', '=', (eb) =>
+      eb
+        .selectFrom('ingestion_jobs')
+        .select('id')
+        .where('tenant_id', '=', tenantId)
+        .where('id', '=', jobId)
+        .where('kind', '=', 'push')
+        .where('status', '=', 'queued')
+        .where('attempts', '=', 0)
+        .forUpdate()
+        .skipLocked(),
+    )
     .returningAll()
     .executeTakeFirst();
 }
