@@ -3,6 +3,7 @@ import * as initial from './0001_initial.js';
 import * as recordsListing from './0002_records_listing.js';
 import * as tenancy from './0003_tenancy.js';
 import * as fileOptions from './0004_file_options.js';
+import * as sources from './0005_sources.js';
 
 /** Every migration Sluice knows, by name, in order. The app refuses a database with others. */
 export const migrations: Record<string, Migration> = {
@@ -10,4 +11,5 @@ export const migrations: Record<string, Migration> = {
   '0002_records_listing': recordsListing,
   '0003_tenancy': tenancy,
   '0004_file_options': fileOptions,
+  '0005_sources': sources,
 };

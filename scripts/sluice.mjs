@@ -92,6 +92,7 @@ const commands = {
   bench: () => (ensureInstalled(), tsc(), node('bench/run.mjs', args)),
   'infra:synth': () => (ensureInstalled(), tscInfra(), infra('dist/synth.js', args)),
   cdk: () => (ensureInstalled(), tscInfra(), infra(path.join(root, 'infra/node_modules/aws-cdk/bin/cdk'), args)),
+  'bench:push': () => (ensureInstalled(), tsc(), node('bench/push.mjs', args)),
 };
 
 const action = commands[command];

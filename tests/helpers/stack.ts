@@ -1,7 +1,7 @@
 import { buildApp } from '@sluice/api';
 import { createTenant } from '@sluice/auth';
 import { loadConfig, type Config } from '@sluice/config';
-import { createIngestWorker, workerSettings, type IngestWorker } from '@sluice/ingest';
+import { createIngestWorker, createSourceTickWorker, workerSettings, type IngestWorker, type SourceTickWorker } from '@sluice/ingest';
 import { createLogger } from '@sluice/logging';
 import { createDatabase, type Database, type DB } from '@sluice/db';
 import { createMetricsRegistry, IngestMetrics, type Registry } from '@sluice/metrics';
@@ -100,20 +100,26 @@ export async function startTestStack(
   const unauthenticate = authenticateRequestsTo(baseUrl, key);
 
   let worker: IngestWorker | undefined;
-  let running: Promise<void> | undefined;
+  let ticks: SourceTickWorker | undefined;
+  let running: Promise<unknown> | undefined;
   const startWorker = async () => {
     if (worker !== undefined) return;
     worker = createIngestWorker(
-      { db: deps.database.db, pool: deps.database.pool, storage: deps.storage, logger, batch: config.batch, files: config.files, metrics },
+      { db: deps.database.db, pool: deps.database.pool, storage: deps.storage, logger, batch: config.batch, files: config.files, pull: config.pull, metrics },
       { connection: deps.redis, ...workerSettings(config) },
     );
-    running = worker.worker.run();
-    await worker.worker.waitUntilReady();
+    ticks = createSourceTickWorker(
+      { db: deps.database.db, queue: deps.queue, sourceQueue: deps.sourceQueue, retry, logger },
+      { connection: deps.redis, prefix: config.queuePrefix },
+    );
+    running = Promise.all([worker.worker.run(), ticks.worker.run()]);
+    await Promise.all([worker.worker.waitUntilReady(), ticks.worker.waitUntilReady()]);
   };
   const stopWorker = async () => {
-    await worker?.close();
+    await Promise.all([worker?.close(), ticks?.close()]);
     await running;
     worker = undefined;
+    ticks = undefined;
   };
   if (options.worker !== false) await startWorker();
 
@@ -134,6 +140,7 @@ export async function startTestStack(
       await stopWorker();
       await app.close();
       await apiDeps.queue.obliterate({ force: true }).catch(() => undefined);
+      await apiDeps.sourceQueue.obliterate({ force: true }).catch(() => undefined);
       await apiDeps.close();
       await deps.close();
       await owner.close();

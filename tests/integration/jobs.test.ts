@@ -36,6 +36,7 @@ describe('GET /jobs/:id', () => {
       status: 'completed',
       dataset: 'job-fields',
       kind: 'upload',
+      sourceId: null,
       file: { name: 'contacts.csv', format: 'csv', sizeBytes: bytes.length, sha256: sha256(bytes) },
       options: {},
       reading: {

@@ -202,6 +202,52 @@ describe("another tenant's resources are not there (404), and stay as they were"
     expect(emails(theirsListed)).toEqual(['mallory@example.com']);
   });
 
+  test("sources, pushes and stats: another tenant's are not there", async () => {
+    const source = await request(stack, 'POST', '/sources', {
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'crm', dataset: 'people', url: 'http://127.0.0.1:9/people', pagination: { type: 'none' } }),
+    });
+    expect(source.status).toBe(201);
+    const id = source.body.id as string;
+    for (const [method, url] of [
+      ['GET', `/sources/${id}`],
+      ['PATCH', `/sources/${id}`],
+      ['DELETE', `/sources/${id}`],
+      ['POST', `/sources/${id}/run`],
+      ['GET', `/sources/${id}/runs`],
+    ] as const) {
+      const init =
+        method === 'PATCH'
+          ? { headers: { ...asOther(), 'content-type': 'application/json' }, body: '{"url":"http://127.0.0.1:9/x"}' }
+          : { headers: asOther() };
+      expectError(await request(stack, method, url, init), 404, 'not_found');
+    }
+    expect((await request(stack, 'GET', '/sources', { headers: asOther() })).body.items).toEqual([]);
+    const stored = await sql<{
+      url: string;
+      n: number;
+    }>`SELECT url, (SELECT count(*)::int FROM ingestion_jobs WHERE source_id = ${id}) AS n FROM sources WHERE id = ${id}`.execute(stack.db);
+    expect(stored.rows).toEqual([{ url: 'http://127.0.0.1:9/people', n: 0 }]);
+
+    const jobs = await countRows(stack, 'ingestion_jobs');
+    const pushed = await request(stack, 'POST', '/ingest?dataset=people', {
+      headers: { ...asOther(), 'content-type': 'application/json' },
+      body: '{"email":"x@example.com"}',
+    });
+    expect(pushed.status).toBe(202); // into their own "people" dataset, made above
+    const theirs = await sql<{ tenant_id: string }>`SELECT tenant_id FROM ingestion_jobs WHERE id = ${pushed.body.id as string}`.execute(
+      stack.db,
+    );
+    expect(theirs.rows).toEqual([{ tenant_id: other.id }]);
+    expect(await countRows(stack, 'ingestion_jobs')).toBe(jobs + 1);
+
+    const mine = await request(stack, 'GET', '/stats');
+    const their = await request(stack, 'GET', '/stats', { headers: asOther() });
+    expect(JSON.stringify(their.body)).not.toContain(id);
+    expect(JSON.stringify(mine.body)).toContain('crm');
+    expect(JSON.stringify(their.body)).not.toContain('crm');
+  });
+
   test('cancel and retry by the other tenant left the job as it was', async () => {
     const { rows } = await sql<{
       status: string;
@@ -249,7 +295,7 @@ describe('row-level security, at the database', () => {
 
     const total = await sql<{ n: number }>`SELECT count(*)::int AS n FROM records`.execute(stack.db);
     expect(total.rows[0]!.n).toBeGreaterThan(0);
-    for (const table of ['records', 'ingestion_jobs', 'datasets', 'validation_errors', 'api_keys', 'tenants']) {
+    for (const table of ['records', 'ingestion_jobs', 'datasets', 'validation_errors', 'api_keys', 'tenants', 'sources']) {
       const unscoped = await sql<{ n: number }>`SELECT count(*)::int AS n FROM ${sql.table(table)}`.execute(db);
       expect({ table, n: unscoped.rows[0]!.n }).toEqual({ table, n: 0 });
     }

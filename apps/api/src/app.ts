@@ -2,6 +2,7 @@ import multipart from '@fastify/multipart';
 import rateLimit from '@fastify/rate-limit';
 import type { Config } from '@sluice/config';
 import { AppError } from '@sluice/errors';
+import { PushBatcher } from '@sluice/ingest';
 import { toFastifyLogger } from '@sluice/logging';
 import { createApiMetrics, createMetricsRegistry } from '@sluice/metrics';
 import { JobEvents, type RetryPolicy } from '@sluice/queue';
@@ -20,12 +21,15 @@ import { datasetRoutes } from './routes/datasets.route.js';
 import { healthRoutes } from './routes/health.route.js';
 import { jobEventRoutes } from './routes/job-events.route.js';
 import { jobRoutes } from './routes/jobs.route.js';
+import { pushRoutes } from './routes/push.route.js';
 import { recordRoutes } from './routes/records.route.js';
+import { sourceRoutes } from './routes/sources.route.js';
+import { statsRoutes } from './routes/stats.route.js';
 import { uploadRoutes } from './routes/upload.route.js';
 
 /** What the routes use of the process's dependencies. */
-export type AppDeps = Pick<Deps, 'database' | 'redis' | 'queue' | 'storage' | 'logger'> & {
-  config: Pick<Config, 'http' | 'upload' | 'queuePrefix' | 'admin' | 'events' | 'rateLimit'>;
+export type AppDeps = Pick<Deps, 'database' | 'redis' | 'queue' | 'sourceQueue' | 'storage' | 'logger'> & {
+  config: Pick<Config, 'http' | 'upload' | 'queuePrefix' | 'admin' | 'events' | 'rateLimit' | 'push'>;
   retry: RetryPolicy;
 };
 
@@ -100,6 +104,16 @@ export async function buildApp(deps: AppDeps, options: { onRoute?: (route: Route
   );
   await app.register(jobEventRoutes, { watchers, metrics });
   await app.register(recordRoutes);
+
+  // Pushes accepted before a shutdown are flushed by it: their 202 promised they are durable.
+  const pushBatcher = new PushBatcher(
+    { db: deps.database.db, storage: deps.storage, queue: deps.queue, retry: deps.retry, logger: deps.logger },
+    { lingerMs: deps.config.push.lingerMs, maxRecords: deps.config.push.batchRecords, maxInFlight: deps.config.push.flushes },
+  );
+  app.addHook('preClose', () => pushBatcher.close());
+  await app.register(pushRoutes, { pushBatcher, config: deps.config });
+  await app.register(sourceRoutes, deps);
+  await app.register(statsRoutes);
   const adminKey = deps.config.admin.key;
   if (adminKey !== null) await app.register(adminPlugin, { prefix: QUEUE_DASHBOARD_PREFIX, adminKey, queue: deps.queue });
   return app;

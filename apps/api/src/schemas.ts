@@ -28,9 +28,10 @@ export const jobSchema = z
     status: z.enum(JOB_STATUSES),
     dataset: z.string(),
     kind: z.enum(['upload', 'push', 'pull']),
+    sourceId: z.uuid().nullable().describe('the source a pull run belongs to'),
     file: z.object({
       name: z.string().nullable(),
-      format: z.string().describe('csv, json, ndjson or xlsx'),
+      format: z.string().describe('csv, json, ndjson or xlsx (ndjson for pushes, json for pulls)'),
       sizeBytes: z.number().int().nullable(),
       sha256: z.string().nullable(),
     }),

@@ -1,4 +1,4 @@
-import type { ApiKeyView, Dataset, JobView, RecordView, Tenant, ValidationErrorRow } from '@sluice/db';
+import type { ApiKeyView, Dataset, JobView, RecordView, SourceView, Tenant, ValidationErrorRow } from '@sluice/db';
 import type { FieldSpec } from '@sluice/pipeline';
 
 const iso = (d: Date | string) => new Date(d).toISOString();
@@ -33,6 +33,7 @@ export function jobView(j: JobView) {
     status: j.status,
     dataset: j.dataset_name,
     kind: j.kind,
+    sourceId: j.source_id,
     file: { name: j.file_name, format: j.format, sizeBytes: j.size_bytes, sha256: j.sha256 },
     options: j.options,
     reading: j.reading,
@@ -67,4 +68,28 @@ export function recordView(r: RecordView) {
 
 export function validationErrorView(e: ValidationErrorRow) {
   return { row: e.row_number, line: e.line, lineEnd: e.line_end, raw: e.raw, values: e.values, errors: e.errors };
+}
+
+/** A source as the API shows it: a secret header's value never leaves the server. */
+export function sourceView(s: SourceView, nextRunAt: Date | null) {
+  return {
+    id: s.id,
+    name: s.name,
+    dataset: s.dataset_name,
+    url: s.url,
+    method: s.method,
+    headers: Object.fromEntries(s.headers.map((h) => [h.name, h.secret ? { secret: true } : h.value])),
+    body: s.body ?? null,
+    itemsPath: s.items_path,
+    pagination: s.pagination,
+    maxPages: s.max_pages,
+    schedule: s.schedule,
+    incremental: s.incremental,
+    state: s.state,
+    nextRunAt: isoOrNull(nextRunAt),
+    lastRunAt: isoOrNull(s.last_run_at),
+    lastSuccessAt: isoOrNull(s.last_success_at),
+    createdAt: iso(s.created_at),
+    updatedAt: iso(s.updated_at),
+  };
 }

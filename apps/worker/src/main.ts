@@ -1,7 +1,7 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { loadConfig } from '@sluice/config';
 import { assertSchemaCurrent } from '@sluice/db';
-import { assertNoEviction, createIngestWorker, reconcileJobs, startQueueDepthPublisher, workerSettings } from '@sluice/ingest';
+import { assertNoEviction, createIngestWorker, createSourceTickWorker, reconcileJobs, startQueueDepthPublisher, workerSettings } from '@sluice/ingest';
 import { createMetricsRegistry, IngestMetrics, serveMetrics } from '@sluice/metrics';
 import { createDeps } from '@sluice/runtime';
 
@@ -25,8 +25,12 @@ try {
     return undefined;
   });
   const ingest = createIngestWorker(
-    { db: deps.database.db, pool: deps.database.pool, storage: deps.storage, logger, batch: config.batch, files: config.files, metrics },
+    { db: deps.database.db, pool: deps.database.pool, storage: deps.storage, logger, batch: config.batch, files: config.files, pull: config.pull, metrics },
     { connection: deps.redis, ...workerSettings(config) },
+  );
+  const ticks = createSourceTickWorker(
+    { db: deps.database.db, queue: deps.queue, sourceQueue: deps.sourceQueue, retry, logger },
+    { connection: deps.redis, prefix: config.queuePrefix },
   );
   const reconcile = () =>
     reconcileJobs(deps.database.db, deps.queue, retry, logger, config.worker.reconcileIdleMs).catch((error: Error) =>
@@ -59,7 +63,7 @@ try {
       process.exit(1);
     }, config.worker.shutdownGraceMs).unref();
     depthPublisher?.stop();
-    await ingest.close();
+    await Promise.all([ingest.close(), ticks.close()]);
     await metricsServer?.close();
     await deps.close();
     logger.info('worker stopped');
@@ -77,7 +81,7 @@ try {
     queueMetrics: queueMetrics?.namespace ?? 'off',
     metricsPort: metricsServer?.port ?? null,
   });
-  await ingest.worker.run();
+  await Promise.all([ingest.worker.run(), ticks.worker.run()]);
 } catch (error) {
   logger.error('worker failed to start', { error: (error as Error).message });
   await deps.close();

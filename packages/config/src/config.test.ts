@@ -38,6 +38,8 @@ const DEFAULTS: Config = {
   admin: { key: null },
   metrics: { port: 9464 },
   events: { heartbeatMs: 15_000 },
+  push: { maxBytes: 10 * 1024 ** 2, lingerMs: 10, batchRecords: 10_000, flushes: 4 },
+  pull: { timeoutMs: 30_000, attempts: 5, backoffMs: 1_000, maxPages: 10_000 },
 };
 
 describe('loadConfig', () => {
@@ -74,6 +76,14 @@ describe('loadConfig', () => {
       ADMIN_KEY: 'an-admin-key-of-some-length-0123456789',
       METRICS_PORT: '9100',
       EVENTS_HEARTBEAT_MS: '5000',
+      PUSH_MAX_BYTES: '2048',
+      PUSH_LINGER_MS: '5',
+      PUSH_BATCH_RECORDS: '100',
+      PUSH_FLUSHES: '3',
+      PULL_TIMEOUT_MS: '500',
+      PULL_ATTEMPTS: '2',
+      PULL_BACKOFF_MS: '10',
+      PULL_MAX_PAGES: '7',
     });
     expect(config).toStrictEqual({
       env: 'production',
@@ -94,6 +104,8 @@ describe('loadConfig', () => {
       admin: { key: 'an-admin-key-of-some-length-0123456789' },
       metrics: { port: 9100 },
       events: { heartbeatMs: 5_000 },
+      push: { maxBytes: 2048, lingerMs: 5, batchRecords: 100, flushes: 3 },
+      pull: { timeoutMs: 500, attempts: 2, backoffMs: 10, maxPages: 7 },
     });
   });
 

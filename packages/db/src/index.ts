@@ -17,7 +17,30 @@ export {
   startJob,
   type JobView,
 } from './jobs.repository.js';
-export { findRecord, listRecords, type RecordView } from './records.repository.js';
+export { appendPushSegment, firstPushSegment, inputKeys, pushRows, type PushSegment } from './push-segments.repository.js';
+export { findRecord, listRecords, type RecordFilter, type RecordView } from './records.repository.js';
+export {
+  dailyTotals,
+  recordCounts,
+  sourceSummaries,
+  totalsByDatasetAndWay,
+  type DailyTotals,
+  type DatasetWayTotals,
+  type RowTotals,
+  type SourceSummary,
+} from './stats.repository.js';
+export {
+  completePullRun,
+  deleteSource,
+  findOpenRun,
+  findSource,
+  insertPullRun,
+  insertSource,
+  listSourceRuns,
+  listSources,
+  updateSource,
+  type SourceView,
+} from './sources.repository.js';
 export {
   authenticateApiKey,
   findTenant,

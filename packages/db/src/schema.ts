@@ -74,6 +74,38 @@ export interface IngestionJobsTable {
   started_at: Timestamp | null;
   finished_at: Timestamp | null;
   updated_at: Generated<Date>;
+  /** The source a pull run came from; null for uploads and pushes. */
+  source_id: ColumnType<string | null, string | null | undefined, string | null>;
+}
+
+/** A request header of a source; a secret one's value is never shown or logged. */
+export interface SourceHeader {
+  name: string;
+  value: string;
+  secret: boolean;
+}
+
+export interface SourcesTable {
+  id: Generated<string>;
+  tenant_id: string;
+  dataset_id: string;
+  name: string;
+  url: string;
+  method: string;
+  headers: Json<SourceHeader[]>;
+  body: Json<unknown>;
+  items_path: string | null;
+  pagination: Json<Record<string, unknown>>;
+  schedule: Json<Record<string, unknown> | null>;
+  incremental: Json<{ field: string; param: string } | null>;
+  /** Pages a run reads at most; null for the configured default. */
+  max_pages: number | null;
+  /** Incremental state: the highest value of the incremental field seen by a completed run. */
+  state: Json<{ cursor: string | number } | null>;
+  last_run_at: Timestamp | null;
+  last_success_at: Timestamp | null;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
 }
 
 export interface RecordsTable {
@@ -107,6 +139,7 @@ export interface DB {
   ingestion_jobs: IngestionJobsTable;
   records: RecordsTable;
   validation_errors: ValidationErrorsTable;
+  sources: SourcesTable;
 }
 
 export type Tenant = Selectable<TenantsTable>;
@@ -116,6 +149,7 @@ export type Job = Selectable<IngestionJobsTable>;
 export type NewJob = Insertable<IngestionJobsTable>;
 export type RecordRow = Selectable<RecordsTable>;
 export type ValidationErrorRow = Selectable<ValidationErrorsTable>;
+export type Source = Selectable<SourcesTable>;
 
 /** The tenant every request belongs to until API keys exist. */
 export const DEFAULT_TENANT_ID = '00000000-0000-0000-0000-000000000000';

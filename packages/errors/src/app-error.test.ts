@@ -50,6 +50,8 @@ describe('AppError', () => {
       threshold_exceeded: '422',
       limit_exceeded: '422',
       dataset_missing: '422',
+      source_failed: '502',
+      source_missing: '422',
       job_superseded: '409',
       job_cancelled: '409',
       unavailable: '503 retry',

@@ -18,6 +18,8 @@ export const ERROR_CODES = {
   threshold_exceeded: { status: 422, retryable: false },
   limit_exceeded: { status: 422, retryable: false },
   dataset_missing: { status: 422, retryable: false },
+  source_failed: { status: 502, retryable: false },
+  source_missing: { status: 422, retryable: false },
   job_superseded: { status: 409, retryable: false },
   job_cancelled: { status: 409, retryable: false },
   unavailable: { status: 503, retryable: true },

@@ -2,9 +2,11 @@ import {
   AtomicWriter,
   BatchWriter,
   completeJob,
+  completePullRun,
   datasetHasRecords,
   failJob,
   findDatasetById,
+  inputKeys,
   saveJobColumns,
   saveJobReading,
   startJob,
@@ -42,6 +44,7 @@ import type { IngestPayload } from '@sluice/queue';
 import type { Storage } from '@sluice/storage';
 import type { Kysely } from 'kysely';
 import type pg from 'pg';
+import { openPull, type OpenedPull, type PullSettings } from './pull-run.js';
 
 /** What running an ingestion job needs. */
 export interface IngestDeps {
@@ -51,6 +54,7 @@ export interface IngestDeps {
   logger: Logger;
   batch: BatchLimits;
   files: FileLimits;
+  pull: PullSettings;
   /** Counts rows and batch latency by dataset, when the process exposes metrics. */
   metrics?: IngestMetrics | undefined;
 }
@@ -80,6 +84,11 @@ async function* countBytes(source: AsyncIterable<Uint8Array>, counter: { bytes: 
     counter.bytes += chunk.length;
     yield chunk;
   }
+}
+
+/** The job's stored input: its file, or a push job's segments one after another. */
+async function* readAll(storage: Storage, keys: readonly string[]): AsyncGenerator<Uint8Array> {
+  for (const key of keys) yield* (await storage.read(key)) as AsyncIterable<Uint8Array>;
 }
 
 /** Calls `opened` once, before the first rows go on (or at the end of a file without rows). */
@@ -199,7 +208,6 @@ export async function runIngestJob(deps: IngestDeps, payload: IngestPayload, opt
   try {
     const dataset = await scoped((trx) => findDatasetById(trx, tenantId, job.dataset_id));
     if (dataset === undefined) throw new AppError('dataset_missing', 'the dataset of this job no longer exists');
-    if (!isFormat(job.format) || job.storage_key === null) throw new AppError('bad_request', `job has no readable file (format ${job.format})`);
     const spec = { fields: dataset.fields as DatasetSpec['fields'], key: dataset.key };
     const fileOptions = readOptionsOf(job, dataset.options);
     const ctx = { signal: options.signal };
@@ -207,8 +215,18 @@ export async function runIngestJob(deps: IngestDeps, payload: IngestPayload, opt
     const size = job.size_bytes ?? 0;
     const reading: Record<string, unknown> = {};
 
-    const source = countBytes(await storage.read(job.storage_key), read);
-    const parsed = await openRows(source, job.format, fileOptions, spec, deps.files, reading, ctx);
+    // A pull run reads its source's pages; every other job reads its stored input.
+    let pull: OpenedPull | undefined;
+    let parsed: AsyncIterable<RowChunk>;
+    if (job.kind === 'pull') {
+      pull = await openPull(db, deps.pull, job, options.signal);
+      parsed = pull.rows;
+    } else {
+      const keys = inputKeys(job);
+      const format = job.format;
+      if (!isFormat(format) || keys.length === 0) throw new AppError('bad_request', `job has no readable file (format ${format})`);
+      parsed = await openRows(countBytes(readAll(storage, keys), read), format, fileOptions, spec, deps.files, reading, ctx);
+    }
     const unknownColumns = fileOptions.unknownColumns ?? 'ignore';
     const rows = onOpened(parsed, async (columns) => {
       // What was decided is saved even when the header fails its check: it shows why.
@@ -225,7 +243,7 @@ export async function runIngestJob(deps: IngestDeps, payload: IngestPayload, opt
       if (resumedAt === 0) await scoped((trx) => saveJobReading(trx, tenantId, jobId, { ...reading, decimal: fileOptions.decimal ?? '.', unknownColumns }));
       if (mismatch !== undefined) throw mismatch.error;
     });
-    const atomic = fileOptions.atomic === true;
+    const atomic = fileOptions.atomic === true && job.kind !== 'pull';
     const prepared = prepareRows(
       rows,
       spec,
@@ -289,9 +307,24 @@ export async function runIngestJob(deps: IngestDeps, payload: IngestPayload, opt
       log.info('job interrupted by shutdown; it resumes from its checkpoint', { checkpoint });
       return 'interrupted';
     }
-    await scoped((trx) => completeJob(trx, tenantId, jobId, job.attempts));
+    if (pull === undefined) await scoped((trx) => completeJob(trx, tenantId, jobId, job.attempts));
+    else {
+      const { sourceId, progress } = pull;
+      const state = pull.nextState();
+      await scoped((trx) => completePullRun(trx, tenantId, jobId, job.attempts, sourceId, state));
+      log.info('pull run read its source', {
+        pages: progress.pages,
+        items: progress.items,
+        cappedAtMaxPages: progress.capped,
+        advancedState: state !== null,
+      });
+    }
     const seconds = (performance.now() - started) / 1000;
-    log.info('job completed', { rows: checkpoint - resumedAt, seconds: Number(seconds.toFixed(3)), rowsPerSecond: Math.round((checkpoint - resumedAt) / seconds) });
+    log.info('job completed', {
+      rows: checkpoint - resumedAt,
+      seconds: Number(seconds.toFixed(3)),
+      rowsPerSecond: Math.round((checkpoint - resumedAt) / seconds),
+    });
     return 'completed';
   } catch (error) {
     if (options.signal.aborted) {

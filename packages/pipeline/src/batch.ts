@@ -10,7 +10,7 @@ export interface Batch {
 }
 
 /** Errors that stop a file at a row: the rows before it still land. */
-const STOPS_AT_ROW = new Set(['parse_error', 'threshold_exceeded', 'limit_exceeded']);
+const STOPS_AT_ROW = new Set(['parse_error', 'threshold_exceeded', 'limit_exceeded', 'source_failed']);
 
 export interface BatchLimits {
   rows: number;
@@ -19,8 +19,9 @@ export interface BatchLimits {
 
 /**
  * Step: prepared rows → batches of at most `rows` rows or about `bytes` of data. When the
- * input breaks (a file cut off, an unclosed quote), the rows read before the break are
- * still yielded as a last batch, then the error is rethrown: what was good lands.
+ * input breaks (a file cut off, an unclosed quote, a source's page that never came), the
+ * rows read before the break are still yielded as a last batch, then the error is
+ * rethrown: what was good lands.
  */
 export async function* batchRows(prepared: AsyncIterable<PreparedRow[]>, limits: BatchLimits): AsyncGenerator<Batch> {
   let batch: Batch = { lastRow: 0, rows: 0, valid: [], rejected: [] };

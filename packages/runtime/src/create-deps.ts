@@ -1,7 +1,7 @@
 import type { Config } from '@sluice/config';
 import { createDatabase, type Database } from '@sluice/db';
 import { createLogger, type Logger } from '@sluice/logging';
-import { createIngestQueue, createRedis, type IngestPayload } from '@sluice/queue';
+import { createIngestQueue, createRedis, createSourceQueue, type IngestPayload, type SourceTick } from '@sluice/queue';
 import { DiskStorage, type Storage } from '@sluice/storage';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -13,6 +13,8 @@ export interface Deps {
   database: Database;
   redis: Redis;
   queue: Queue<IngestPayload>;
+  /** Source ticks: each source's schedule is a job scheduler on this queue. */
+  sourceQueue: Queue<SourceTick>;
   storage: Storage;
   /** Closes what this built, in reverse order of need. */
   close(): Promise<void>;
@@ -45,6 +47,8 @@ export function createDeps(config: Config, role: 'api' | 'worker', logger?: Logg
   });
   const queue = createIngestQueue(redis, config.queuePrefix);
   queue.on('error', () => undefined); // reported once by the connection's own listener
+  const sourceQueue = createSourceQueue(redis, config.queuePrefix);
+  sourceQueue.on('error', () => undefined);
   const storage = new DiskStorage(config.storage.dir);
   return {
     config,
@@ -52,8 +56,10 @@ export function createDeps(config: Config, role: 'api' | 'worker', logger?: Logg
     database,
     redis,
     queue,
+    sourceQueue,
     storage,
     close: async () => {
+      await sourceQueue.close().catch(() => undefined);
       await queue.close().catch(() => undefined);
       redis.disconnect();
       await database.close();

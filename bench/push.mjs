@@ -1,0 +1,259 @@
+// Sluice's push benchmark: many clients pushing single records to POST /ingest, through the
+// real API and worker processes (or a stack already running, with --url).
+//
+//   npm run bench:push                          # 50 clients for 20 s, own API + worker
+//   npm run bench:push -- --clients 50 --seconds 30
+//   npm run bench:push -- --url http://127.0.0.1:3000 --database-url postgres://…/sluice
+//   npm run bench:push -- --defer-worker        # the worker starts after the pushes: the accept path alone
+//
+// Each client sends one JSON record, waits for the answer, and sends the next (a closed
+// loop, as a service that pushes as things happen would). It prints records/s accepted
+// (202), accept latency percentiles, how the pushes coalesced into jobs, then waits until
+// the worker has run every job and checks in PostgreSQL that every accepted record landed
+// exactly once: one record per accepted id, and the jobs' counters summing to the accepted
+// count with nothing rejected. Writes the run to docs/benchmarks.md.
+//
+// Environment: BENCH_DATABASE_URL (a server where it may create databases; default
+// postgres://postgres@127.0.0.1:5432/postgres), REDIS_URL (default redis://127.0.0.1:6379).
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PROCESSES } from '../scripts/processes.mjs';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const args = process.argv.slice(2);
+const opt = (name, fallback) => {
+  const i = args.indexOf(`--${name}`);
+  return i === -1 ? fallback : args[i + 1];
+};
+const CLIENTS = Number(opt('clients', 50));
+const SECONDS = Number(opt('seconds', 20));
+const PORT = Number(opt('port', 3901));
+const TARGET_URL = opt('url', undefined);
+const DEFER_WORKER = args.includes('--defer-worker');
+const SERVER = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const dbUrl = (name) => Object.assign(new URL(SERVER), { pathname: `/${name}` }).toString();
+const DATABASE_URL = opt('database-url', TARGET_URL === undefined ? dbUrl('sluice_bench_push') : undefined);
+if (DATABASE_URL === undefined) throw new Error('--url needs --database-url (to check that every record landed)');
+const BASE = TARGET_URL ?? `http://127.0.0.1:${PORT}`;
+
+const lines = [];
+const report = (label, value) => {
+  const line = `${label.padEnd(40)} ${value}`;
+  lines.push(line);
+  console.log(line);
+};
+const fmt = (n) => Math.round(n).toLocaleString('en-US');
+
+function psql(url, query) {
+  const result = spawnSync('psql', [url, '-v', 'ON_ERROR_STOP=1', '-Atqc', query], { encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`psql failed: ${result.stderr}`);
+  return result.stdout.trim();
+}
+
+// ---------------------------------------------------------------- stack
+let stopping = false;
+const procs = [];
+function startProcess(name, env) {
+  const { script, nodeArgs } = PROCESSES[name];
+  const proc = spawn(process.execPath, [...nodeArgs, path.join(root, script)], { cwd: root, env, stdio: ['ignore', 'ignore', 'inherit'] });
+  proc.on('exit', (code, signal) => {
+    if (!stopping) {
+      console.error(`bench: ${name} exited (${signal ?? code})`);
+      process.exit(1);
+    }
+  });
+  procs.push(proc);
+}
+const storageDir = path.join(root, 'bench-data', 'push-uploads');
+let startWorker = () => undefined;
+if (TARGET_URL === undefined) {
+  psql(dbUrl('postgres'), 'DROP DATABASE IF EXISTS sluice_bench_push WITH (FORCE)');
+  rmSync(storageDir, { recursive: true, force: true });
+  const env = {
+    ...process.env,
+    NODE_ENV: 'production',
+    PORT: String(PORT),
+    HOST: '127.0.0.1',
+    DATABASE_URL,
+    REDIS_URL,
+    QUEUE_PREFIX: `sluice-bench-push-${process.pid}`,
+    STORAGE_DIR: storageDir,
+    LOG_LEVEL: 'warn',
+    LOG_HTTP: 'false',
+  };
+  const migrate = spawnSync(process.execPath, [path.join(root, 'apps/cli/dist/migrate.js')], {
+    env,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  if (migrate.status !== 0) throw new Error('migration failed');
+  startProcess('api', env);
+  if (!DEFER_WORKER) startProcess('worker', env);
+  startWorker = () => startProcess('worker', env);
+}
+
+const agent = new http.Agent({ keepAlive: true, maxSockets: CLIENTS });
+function send(method, pathname, body) {
+  return new Promise((resolve, reject) => {
+    const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+    const req = http.request(
+      new URL(pathname, BASE),
+      { method, agent, headers: data === undefined ? {} : { 'content-type': 'application/json', 'content-length': data.length } },
+      (res) => {
+        const chunks = [];
+        res.on('data', (c) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          resolve({ status: res.statusCode, body: text.length > 0 ? JSON.parse(text) : undefined });
+        });
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.setTimeout(30_000, () => req.destroy(new Error(`${method} ${pathname}: no answer within 30 s`)));
+    req.end(data);
+  });
+}
+
+async function waitReady() {
+  for (let i = 0; i < 300; i++) {
+    const res = await send('GET', '/ready').catch(() => undefined);
+    if (res?.status === 200) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('the API did not become ready');
+}
+
+// ---------------------------------------------------------------- run
+const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+const load = os
+  .loadavg()
+  .map((l) => l.toFixed(2))
+  .join(' ');
+console.log(
+  `Sluice push benchmark: ${CLIENTS} clients × ${SECONDS} s, single records; ${os.cpus().length} × ${cpu}; load average before: ${load}`,
+);
+
+try {
+  await waitReady();
+  const dataset = `bench_push_${process.pid}`;
+  const created = await send('POST', '/datasets', {
+    name: dataset,
+    key: ['id'],
+    fields: [
+      { name: 'id', type: 'string', required: true },
+      { name: 'client', type: 'integer', required: true },
+      { name: 'seq', type: 'integer', required: true },
+      { name: 'email', type: 'email' },
+      { name: 'amount', type: 'number', min: 0 },
+      { name: 'sent_at', type: 'datetime' },
+    ],
+  });
+  if (created.status !== 201) throw new Error(`dataset: ${created.status} ${JSON.stringify(created.body)}`);
+
+  const latencies = [];
+  const jobs = new Set();
+  let accepted = 0;
+  let refused = 0;
+  const started = performance.now();
+  const deadline = started + SECONDS * 1000;
+  const client = async (c) => {
+    for (let seq = 1; performance.now() < deadline; seq++) {
+      const record = {
+        id: `${c}-${seq}`,
+        client: c,
+        seq,
+        email: `c${c}.s${seq}@example.com`,
+        amount: seq % 100,
+        sent_at: new Date().toISOString(),
+      };
+      const t0 = performance.now();
+      const res = await send('POST', `/ingest?dataset=${dataset}`, record);
+      latencies.push(performance.now() - t0);
+      if (res.status === 202) {
+        accepted++;
+        jobs.add(res.body.id);
+      } else refused++;
+    }
+  };
+  await Promise.all(Array.from({ length: CLIENTS }, (_, c) => client(c)));
+  const elapsed = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  const pct = (p) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))];
+
+  const rate = accepted / elapsed;
+  const p99 = pct(99);
+  report('accepted (202)', `${fmt(accepted)} records in ${elapsed.toFixed(1)} s; refused ${refused}`);
+  report('records/s accepted', `${fmt(rate)} (target ≥ 2,000) ${rate >= 2000 ? 'met' : 'NOT met'}`);
+  report(
+    'accept latency p50 / p95 / p99 / max',
+    `${pct(50).toFixed(1)} / ${pct(95).toFixed(1)} / ${p99.toFixed(1)} / ${latencies.at(-1).toFixed(1)} ms (p99 target < 100 ms) ${p99 < 100 ? 'met' : 'NOT met'}`,
+  );
+  report('jobs (batches) created', `${fmt(jobs.size)}, ${(accepted / jobs.size).toFixed(1)} records per job on average`);
+
+  // Every accepted record must land exactly once: wait for the worker to finish every job.
+  if (DEFER_WORKER) startWorker();
+  const drainStart = performance.now();
+  const datasetId = psql(DATABASE_URL, `SELECT id FROM datasets WHERE name = '${dataset}'`);
+  for (;;) {
+    const open = Number(
+      psql(DATABASE_URL, `SELECT count(*) FROM ingestion_jobs WHERE dataset_id = '${datasetId}' AND status IN ('queued', 'processing')`),
+    );
+    if (open === 0) break;
+    if (performance.now() - drainStart > 600_000) throw new Error(`${open} jobs still open after 10 minutes`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  const drain = (performance.now() - drainStart) / 1000;
+  const [records, distinctIds, rows, inserted, invalid, failed, jobRows] = psql(
+    DATABASE_URL,
+    `SELECT (SELECT count(*) FROM records WHERE dataset_id = '${datasetId}'),
+            (SELECT count(DISTINCT data->>'id') FROM records WHERE dataset_id = '${datasetId}'),
+            coalesce(sum(rows_seen), 0), coalesce(sum(rows_inserted), 0), coalesce(sum(rows_invalid), 0),
+            count(*) FILTER (WHERE status <> 'completed'), count(*)
+     FROM ingestion_jobs WHERE dataset_id = '${datasetId}'`,
+  )
+    .split('|')
+    .map(Number);
+  report('worker caught up', `${drain.toFixed(1)} s after the last push; ${fmt(jobRows)} jobs, ${failed} not completed`);
+  const exact =
+    records === accepted && distinctIds === accepted && rows === accepted && inserted === accepted && invalid === 0 && failed === 0;
+  report(
+    'landed exactly once',
+    `${fmt(records)} records (${fmt(distinctIds)} distinct ids), jobs read ${fmt(rows)} rows, inserted ${fmt(inserted)}, rejected ${invalid}; accepted ${fmt(accepted)} ${exact ? 'met' : 'NOT met'}`,
+  );
+  if (!exact) process.exitCode = 1;
+} finally {
+  stopping = true;
+  agent.destroy();
+  for (const p of procs) p.kill('SIGTERM');
+  await Promise.all(procs.map((p) => new Promise((r) => (p.exitCode !== null ? r() : p.once('exit', r)))));
+  if (TARGET_URL === undefined) rmSync(storageDir, { recursive: true, force: true });
+}
+
+const command = `npm run bench:push${args.length ? ` -- ${args.join(' ')}` : ''}`;
+const doc = path.join(root, 'docs', 'benchmarks.md');
+const previous = existsSync(doc) ? readFileSync(doc, 'utf8') : '';
+const begin = '<!-- push latest run -->';
+const end = '<!-- push end of latest run -->';
+const block = [
+  begin,
+  `Run on ${new Date().toISOString().slice(0, 10)}: \`${command}\``,
+  '',
+  `Machine: ${os.cpus().length} × ${cpu}, load average before the run ${load}; PostgreSQL, Redis, the API, the worker and the clients on the same machine; Node ${process.version}.`,
+  '',
+  '```',
+  ...lines,
+  '```',
+  end,
+].join('\n');
+const at = previous.indexOf(begin);
+const until = previous.indexOf(end);
+writeFileSync(
+  doc,
+  at !== -1 && until !== -1 ? previous.slice(0, at) + block + previous.slice(until + end.length) : `${previous}\n${block}\n`,
+);
+console.log(`written to ${path.relative(root, doc)}`);
