@@ -2,7 +2,6 @@ import { createDatabase, migrateToLatest } from '@sluice/db';
 import { existsSync } from 'node:fs';
 import pg from 'pg';
 
-
 declare global {
   var __SLUICE_CONTAINERS__: Array<{ stop(): Promise<unknown> }> | undefined;
 }

@@ -4,10 +4,14 @@ import { createIngestWorker, workerSettings, type IngestWorker } from '@sluice/i
 import { createLogger } from '@sluice/logging';
 import { createDeps, type Deps } from '@sluice/runtime';
 import type { FastifyInstance } from 'fastify';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createTestDatabase, testQueuePrefix } from './database.js';
+import { startS3, type TestS3 } from './s3.js';
+
+/** Where the stack keeps uploads: a temporary directory, or an s3rver of its own. */
+export type TestStorage = 'disk' | 's3';
 
 export interface TestStack {
   baseUrl: string;
@@ -15,6 +19,10 @@ export interface TestStack {
   deps: Deps;
   app: FastifyInstance;
   storageDir: string;
+  /** The stack's S3 server when it stores on S3. */
+  s3: TestS3 | undefined;
+  /** Every stored upload's key (paths under `storageDir`, or object keys in the bucket), sorted. */
+  storedKeys(): Promise<string[]>;
   /** Starts the in-process worker (started by default). */
   startWorker(): Promise<void>;
   stopWorker(): Promise<void>;
@@ -33,9 +41,13 @@ export interface JobBody {
  * The API on a real loopback port and a real BullMQ worker, on a database and a queue
  * prefix of the test file's own. Everything it opens, `close` closes.
  */
-export async function startTestStack(env: Record<string, string> = {}, options: { worker?: boolean } = {}): Promise<TestStack> {
+export async function startTestStack(
+  env: Record<string, string> = {},
+  options: { worker?: boolean; storage?: TestStorage } = {},
+): Promise<TestStack> {
   const database = await createTestDatabase();
   const storageDir = await mkdtemp(path.join(tmpdir(), 'sluice-test-'));
+  const s3 = options.storage === 's3' ? await startS3() : undefined;
   const config = loadConfig({
     NODE_ENV: 'test',
     DATABASE_URL: database.url,
@@ -46,6 +58,7 @@ export async function startTestStack(env: Record<string, string> = {}, options: 
     HOST: '127.0.0.1',
     JOB_BACKOFF_MS: '50',
     JOB_ATTEMPTS: '3',
+    ...s3?.env,
     ...env,
   });
   const logger = createLogger({ level: 'error', service: 'test', silent: process.env.TEST_LOGS !== '1' });
@@ -81,6 +94,15 @@ export async function startTestStack(env: Record<string, string> = {}, options: 
     deps,
     app,
     storageDir,
+    s3,
+    storedKeys: async () => {
+      if (s3 !== undefined) return s3.objectKeys();
+      const entries = await readdir(storageDir, { recursive: true, withFileTypes: true });
+      return entries
+        .filter((e) => e.isFile())
+        .map((e) => path.relative(storageDir, path.join(e.parentPath, e.name)))
+        .sort();
+    },
     startWorker,
     stopWorker,
     close: async () => {
@@ -90,6 +112,7 @@ export async function startTestStack(env: Record<string, string> = {}, options: 
       await apiDeps.close();
       await deps.close();
       await database.drop();
+      await s3?.close();
       await rm(storageDir, { recursive: true, force: true });
     },
   };
@@ -97,7 +120,11 @@ export async function startTestStack(env: Record<string, string> = {}, options: 
 
 /** POSTs JSON and returns status, headers and parsed body. */
 export async function postJson(stack: TestStack, url: string, body: unknown, headers: Record<string, string> = {}) {
-  const res = await fetch(stack.baseUrl + url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  const res = await fetch(stack.baseUrl + url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
   return { status: res.status, headers: res.headers, body: (await res.json()) as Record<string, any> };
 }
 

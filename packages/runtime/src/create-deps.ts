@@ -2,7 +2,7 @@ import type { Config } from '@sluice/config';
 import { createDatabase, type Database } from '@sluice/db';
 import { createLogger, type Logger } from '@sluice/logging';
 import { createIngestQueue, createRedis, type IngestPayload } from '@sluice/queue';
-import { DiskStorage, type Storage } from '@sluice/storage';
+import { createS3Client, DiskStorage, S3Storage, type Storage } from '@sluice/storage';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 
@@ -16,6 +16,13 @@ export interface Deps {
   storage: Storage;
   /** Closes what this built, in reverse order of need. */
   close(): Promise<void>;
+}
+
+/** The storage adapter the config names, and how to let go of its connections. */
+function createStorage(config: Config['storage']): { storage: Storage; closeStorage: () => void } {
+  if (config.kind === 'disk') return { storage: new DiskStorage(config.dir), closeStorage: () => undefined };
+  const client = createS3Client(config);
+  return { storage: new S3Storage(client, config), closeStorage: () => client.destroy() };
 }
 
 /**
@@ -44,7 +51,7 @@ export function createDeps(config: Config, role: 'api' | 'worker', logger?: Logg
   });
   const queue = createIngestQueue(redis, config.queuePrefix);
   queue.on('error', () => undefined); // reported once by the connection's own listener
-  const storage = new DiskStorage(config.storage.dir);
+  const { storage, closeStorage } = createStorage(config.storage);
   return {
     config,
     logger: log,
@@ -56,6 +63,7 @@ export function createDeps(config: Config, role: 'api' | 'worker', logger?: Logg
       await queue.close().catch(() => undefined);
       redis.disconnect();
       await database.close();
+      closeStorage();
     },
   };
 }
