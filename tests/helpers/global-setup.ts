@@ -2,6 +2,7 @@ import { createDatabase, migrateToLatest } from '@sluice/db';
 import { existsSync } from 'node:fs';
 import pg from 'pg';
 
+
 declare global {
   var __SLUICE_CONTAINERS__: Array<{ stop(): Promise<unknown> }> | undefined;
 }
