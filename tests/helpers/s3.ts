@@ -105,7 +105,15 @@ export async function startS3(bucket = 'sluice-test'): Promise<TestS3> {
     endpoint,
     bucket,
     client,
-    env: { STORAGE: 's3', S3_BUCKET: bucket, S3_ENDPOINT: endpoint, S3_FORCE_PATH_STYLE: 'true' },
+    // The smallest part S3 allows, so that a test file of a few MiB is a multipart upload.
+    env: {
+      STORAGE: 's3',
+      S3_BUCKET: bucket,
+      S3_PREFIX: 'uploads/',
+      S3_ENDPOINT: endpoint,
+      S3_FORCE_PATH_STYLE: 'true',
+      S3_PART_BYTES: String(5 * 1024 * 1024),
+    },
     objectKeys,
     pendingUploads,
     close: async () => {
