@@ -8,10 +8,14 @@ import { createMetricsRegistry, IngestMetrics, type Registry } from '@sluice/met
 import { createDeps, type Deps } from '@sluice/runtime';
 import type { FastifyInstance, RouteOptions } from 'fastify';
 import type { Kysely } from 'kysely';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createTestDatabase, testQueuePrefix } from './database.js';
+import { startS3, type TestS3 } from './s3.js';
+
+/** Where the stack keeps uploads: a temporary directory, or an s3rver of its own. */
+export type TestStorage = 'disk' | 's3';
 
 export interface TestStack {
   baseUrl: string;
@@ -26,6 +30,10 @@ export interface TestStack {
   storageDir: string;
   /** The in-process worker's metrics (what the worker serves at its METRICS_PORT). */
   workerMetrics: Registry;
+  /** The stack's S3 server when it stores on S3. */
+  s3: TestS3 | undefined;
+  /** Every stored upload's key (paths under `storageDir`, or object keys in the bucket), sorted. */
+  storedKeys(): Promise<string[]>;
   /** Starts the in-process worker (started by default). */
   startWorker(): Promise<void>;
   stopWorker(): Promise<void>;
@@ -68,10 +76,11 @@ function authenticateRequestsTo(baseUrl: string, key: string): () => void {
  */
 export async function startTestStack(
   env: Record<string, string> = {},
-  options: { worker?: boolean; onRoute?: (route: RouteOptions) => void } = {},
+  options: { worker?: boolean; onRoute?: (route: RouteOptions) => void; storage?: TestStorage } = {},
 ): Promise<TestStack> {
   const database = await createTestDatabase();
   const storageDir = await mkdtemp(path.join(tmpdir(), 'sluice-test-'));
+  const s3 = options.storage === 's3' ? await startS3() : undefined;
   const config = loadConfig({
     NODE_ENV: 'test',
     DATABASE_URL: database.url,
@@ -82,6 +91,7 @@ export async function startTestStack(
     HOST: '127.0.0.1',
     JOB_BACKOFF_MS: '50',
     JOB_ATTEMPTS: '3',
+    ...s3?.env,
     ...env,
   });
   const logger = createLogger({ level: 'error', service: 'test', silent: process.env.TEST_LOGS !== '1' });
@@ -133,6 +143,15 @@ export async function startTestStack(
     app,
     storageDir,
     workerMetrics,
+    s3,
+    storedKeys: async () => {
+      if (s3 !== undefined) return s3.objectKeys();
+      const entries = await readdir(storageDir, { recursive: true, withFileTypes: true });
+      return entries
+        .filter((e) => e.isFile())
+        .map((e) => path.relative(storageDir, path.join(e.parentPath, e.name)))
+        .sort();
+    },
     startWorker,
     stopWorker,
     close: async () => {
@@ -145,6 +164,7 @@ export async function startTestStack(
       await deps.close();
       await owner.close();
       await database.drop();
+      await s3?.close();
       await rm(storageDir, { recursive: true, force: true });
     },
   };
@@ -152,7 +172,11 @@ export async function startTestStack(
 
 /** POSTs JSON and returns status, headers and parsed body. */
 export async function postJson(stack: TestStack, url: string, body: unknown, headers: Record<string, string> = {}) {
-  const res = await fetch(stack.baseUrl + url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  const res = await fetch(stack.baseUrl + url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
   return { status: res.status, headers: res.headers, body: (await res.json()) as Record<string, any> };
 }
 

@@ -206,7 +206,82 @@ describe('loadConfig', () => {
     const config = loadConfig({ PORT: '', QUEUE_PREFIX: '', STORAGE_DIR: '', SHUTDOWN_GRACE_MS: '' });
     expect(config.http.port).toBe(3000);
     expect(config.queuePrefix).toBe('sluice');
-    expect(config.storage.dir).toBe('./data/uploads');
+    expect(config.storage).toStrictEqual({ kind: 'disk', dir: './data/uploads' });
     expect(config.worker.shutdownGraceMs).toBe(25_000);
+  });
+
+  describe('storage', () => {
+    test('STORAGE=s3 reads the bucket, prefix, region, endpoint, path style and upload sizes', () => {
+      const config = loadConfig({
+        STORAGE: 's3',
+        S3_BUCKET: 'acme-uploads',
+        S3_PREFIX: '/sluice/uploads/',
+        S3_REGION: 'eu-central-1',
+        S3_ENDPOINT: 'http://minio:9000',
+        S3_FORCE_PATH_STYLE: 'true',
+        S3_PART_BYTES: String(16 * 1024 ** 2),
+        S3_UPLOAD_QUEUE: '4',
+      });
+      expect(config.storage).toStrictEqual({
+        kind: 's3',
+        bucket: 'acme-uploads',
+        prefix: 'sluice/uploads/',
+        region: 'eu-central-1',
+        endpoint: 'http://minio:9000',
+        forcePathStyle: true,
+        partBytes: 16 * 1024 ** 2,
+        queueSize: 4,
+      });
+      expect(Object.isFrozen(config.storage)).toBe(true);
+    });
+
+    test('STORAGE=s3 with only a bucket: no prefix, the SDK finds the region, virtual-hosted style, 8 MiB parts, two in flight', () => {
+      expect(loadConfig({ STORAGE: 's3', S3_BUCKET: 'acme-uploads' }).storage).toStrictEqual({
+        kind: 's3',
+        bucket: 'acme-uploads',
+        prefix: '',
+        region: undefined,
+        endpoint: undefined,
+        forcePathStyle: false,
+        partBytes: 8 * 1024 ** 2,
+        queueSize: 2,
+      });
+    });
+
+    test('S3 settings are ignored while STORAGE is disk', () => {
+      expect(loadConfig({ S3_BUCKET: 'acme-uploads', STORAGE_DIR: '/srv/up' }).storage).toStrictEqual({ kind: 'disk', dir: '/srv/up' });
+    });
+
+    test('S3_FORCE_PATH_STYLE=false is false (not z.coerce.boolean)', () => {
+      const storage = loadConfig({ STORAGE: 's3', S3_BUCKET: 'b-1', S3_FORCE_PATH_STYLE: 'false' }).storage;
+      expect(storage.kind === 's3' && storage.forcePathStyle).toBe(false);
+    });
+
+    test('STORAGE=s3 without a bucket is refused at start, naming S3_BUCKET', () => {
+      expect(failure({ STORAGE: 's3' })).toBe('Invalid configuration: S3_BUCKET: is required when STORAGE=s3');
+    });
+
+    test('parts too small to hold MAX_UPLOAD_BYTES in 10,000 parts are refused, with the size that would do', () => {
+      const message = failure({
+        STORAGE: 's3',
+        S3_BUCKET: 'b-1',
+        S3_PART_BYTES: String(5 * 1024 ** 2),
+        MAX_UPLOAD_BYTES: String(100 * 1024 ** 3),
+      });
+      expect(message).toMatch(/^Invalid configuration: S3_PART_BYTES: .*at least 10737419$/);
+    });
+
+    test.each([
+      ['STORAGE', 'gcs'],
+      ['S3_BUCKET', 'Upper_Case'],
+      ['S3_PREFIX', 'a/../b'],
+      ['S3_PREFIX', 'with space'],
+      ['S3_ENDPOINT', 'minio:9000'],
+      ['S3_FORCE_PATH_STYLE', 'yes'],
+      ['S3_PART_BYTES', '1048576'],
+      ['S3_UPLOAD_QUEUE', '0'],
+    ])('%s=%j is refused with an error that names the variable', (name, value) => {
+      expect(failure({ STORAGE: 's3', S3_BUCKET: 'b-1', [name]: value })).toMatch(new RegExp(`^Invalid configuration: ${name}: `));
+    });
   });
 });

@@ -2,6 +2,9 @@ import { z } from 'zod';
 
 const bytes = z.coerce.number().int().positive();
 const flag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+const MIB = 1024 ** 2;
+/** S3 allows at most this many parts in one multipart upload. */
+const S3_MAX_PARTS = 10_000;
 
 const schema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -20,7 +23,22 @@ const schema = z.object({
   QUEUE_PREFIX: z.string().min(1).default('sluice'),
   LOG_LEVEL: z.enum(['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly']).default('info'),
   LOG_HTTP: flag.default(true),
+  STORAGE: z.enum(['disk', 's3']).default('disk'),
   STORAGE_DIR: z.string().min(1).default('./data/uploads'),
+  S3_BUCKET: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)')
+    .optional(),
+  S3_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9._/-]*$/, 'may hold only letters, digits and . _ / -')
+    .refine((p) => !p.split('/').includes('..'), 'may not contain ".."')
+    .default(''),
+  S3_REGION: z.string().min(1).optional(),
+  S3_ENDPOINT: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+  S3_FORCE_PATH_STYLE: flag.default(false),
+  S3_PART_BYTES: bytes.min(5 * MIB, 'must be at least 5 MiB (5242880), the smallest part S3 accepts').default(8 * MIB),
+  S3_UPLOAD_QUEUE: z.coerce.number().int().min(1).max(16).default(2),
   MAX_UPLOAD_BYTES: bytes.default(10 * 1024 ** 3),
   BATCH_ROWS: z.coerce.number().int().min(1).max(50_000).default(10_000),
   BATCH_BYTES: bytes.default(8 * 1024 ** 2),
@@ -56,7 +74,46 @@ const schema = z.object({
   PULL_MAX_PAGES: z.coerce.number().int().min(1).default(10_000),
 });
 
+/** The schema with the rules that span variables. */
+const settings = schema.superRefine((e, ctx) => {
+  if (e.STORAGE !== 's3') return;
+  if (e.S3_BUCKET === undefined) ctx.addIssue({ code: 'custom', path: ['S3_BUCKET'], message: 'is required when STORAGE=s3' });
+  if (e.MAX_UPLOAD_BYTES > e.S3_PART_BYTES * S3_MAX_PARTS) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['S3_PART_BYTES'],
+      message: `${e.S3_PART_BYTES} bytes per part cannot hold MAX_UPLOAD_BYTES (${e.MAX_UPLOAD_BYTES}) in S3's ${S3_MAX_PARTS} parts; raise it to at least ${Math.ceil(e.MAX_UPLOAD_BYTES / S3_MAX_PARTS)}`,
+    });
+  }
+});
+
 export type Env = z.input<typeof schema>;
+
+/** Uploads kept in a directory on local disk (`STORAGE=disk`, the default). */
+export interface DiskStorageConfig {
+  readonly kind: 'disk';
+  readonly dir: string;
+}
+
+/**
+ * Uploads kept in an S3 bucket (`STORAGE=s3`). Credentials are not here: the AWS SDK finds
+ * them itself (environment, shared files, the ECS task role).
+ */
+export interface S3StorageConfig {
+  readonly kind: 's3';
+  readonly bucket: string;
+  /** Prepended to every key: "" or a path ending in "/". */
+  readonly prefix: string;
+  /** Unset: the SDK's own lookup (AWS_REGION, the shared config file). */
+  readonly region: string | undefined;
+  /** An S3-compatible server instead of AWS (MinIO, s3rver …). */
+  readonly endpoint: string | undefined;
+  readonly forcePathStyle: boolean;
+  /** Bytes per multipart part; the API holds about (queueSize + 1) of them per upload. */
+  readonly partBytes: number;
+  /** Parts of one upload in flight at once. */
+  readonly queueSize: number;
+}
 
 /** Sluice's settings, read once from the environment. */
 export interface Config {
@@ -71,7 +128,7 @@ export interface Config {
   readonly redisUrl: string;
   readonly queuePrefix: string;
   readonly logLevel: string;
-  readonly storage: { readonly kind: 'disk'; readonly dir: string };
+  readonly storage: DiskStorageConfig | S3StorageConfig;
   readonly upload: { readonly maxBytes: number };
   readonly batch: { readonly rows: number; readonly bytes: number };
   /** Bounds on what one file may hold, so a hostile file costs bounded memory and disk. */
@@ -121,6 +178,21 @@ function deepFreeze<T extends object>(value: T): Readonly<T> {
   return Object.freeze(value);
 }
 
+function storageConfig(e: z.output<typeof schema>): Config['storage'] {
+  if (e.STORAGE === 'disk' || e.S3_BUCKET === undefined) return { kind: 'disk', dir: e.STORAGE_DIR };
+  const prefix = e.S3_PREFIX.replace(/^\/+|\/+$/g, '');
+  return {
+    kind: 's3',
+    bucket: e.S3_BUCKET,
+    prefix: prefix === '' ? '' : `${prefix}/`,
+    region: e.S3_REGION,
+    endpoint: e.S3_ENDPOINT,
+    forcePathStyle: e.S3_FORCE_PATH_STYLE,
+    partBytes: e.S3_PART_BYTES,
+    queueSize: e.S3_UPLOAD_QUEUE,
+  };
+}
+
 /**
  * Parses the environment into a frozen {@link Config}; throws one error that names every
  * bad variable. Call it once, in `main`; nothing else reads `process.env`.
@@ -128,7 +200,7 @@ function deepFreeze<T extends object>(value: T): Readonly<T> {
 export function loadConfig(env: Record<string, string | undefined>): Config {
   // An empty variable (PORT=) means "not set", not zero.
   const set = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
-  const parsed = schema.safeParse(set);
+  const parsed = settings.safeParse(set);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
     throw new Error(`Invalid configuration: ${problems}`);
@@ -144,7 +216,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     redisUrl: e.REDIS_URL,
     queuePrefix: e.QUEUE_PREFIX,
     logLevel: e.LOG_LEVEL,
-    storage: { kind: 'disk' as const, dir: e.STORAGE_DIR },
+    storage: storageConfig(e),
     upload: { maxBytes: e.MAX_UPLOAD_BYTES },
     batch: { rows: e.BATCH_ROWS, bytes: e.BATCH_BYTES },
     files: {

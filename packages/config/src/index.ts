@@ -1,1 +1,1 @@
-export { loadConfig, type Config, type Env } from './config.js';
+export { loadConfig, type Config, type DiskStorageConfig, type Env, type S3StorageConfig } from './config.js';

@@ -151,5 +151,3 @@ export type RecordRow = Selectable<RecordsTable>;
 export type ValidationErrorRow = Selectable<ValidationErrorsTable>;
 export type Source = Selectable<SourcesTable>;
 
-/** The tenant every request belongs to until API keys exist. */
-export const DEFAULT_TENANT_ID = '00000000-0000-0000-0000-000000000000';

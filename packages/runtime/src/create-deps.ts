@@ -2,7 +2,7 @@ import type { Config } from '@sluice/config';
 import { createDatabase, type Database } from '@sluice/db';
 import { createLogger, type Logger } from '@sluice/logging';
 import { createIngestQueue, createRedis, createSourceQueue, type IngestPayload, type SourceTick } from '@sluice/queue';
-import { DiskStorage, type Storage } from '@sluice/storage';
+import { createS3Client, DiskStorage, S3Storage, type Storage } from '@sluice/storage';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 
@@ -18,6 +18,13 @@ export interface Deps {
   storage: Storage;
   /** Closes what this built, in reverse order of need. */
   close(): Promise<void>;
+}
+
+/** The storage adapter the config names, and how to let go of its connections. */
+function createStorage(config: Config['storage']): { storage: Storage; closeStorage: () => void } {
+  if (config.kind === 'disk') return { storage: new DiskStorage(config.dir), closeStorage: () => undefined };
+  const client = createS3Client(config);
+  return { storage: new S3Storage(client, config), closeStorage: () => client.destroy() };
 }
 
 /**
@@ -49,7 +56,7 @@ export function createDeps(config: Config, role: 'api' | 'worker', logger?: Logg
   queue.on('error', () => undefined); // reported once by the connection's own listener
   const sourceQueue = createSourceQueue(redis, config.queuePrefix);
   sourceQueue.on('error', () => undefined);
-  const storage = new DiskStorage(config.storage.dir);
+  const { storage, closeStorage } = createStorage(config.storage);
   return {
     config,
     logger: log,
@@ -63,6 +70,7 @@ export function createDeps(config: Config, role: 'api' | 'worker', logger?: Logg
       await queue.close().catch(() => undefined);
       redis.disconnect();
       await database.close();
+      closeStorage();
     },
   };
 }

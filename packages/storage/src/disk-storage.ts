@@ -6,8 +6,7 @@ import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Storage, StoredObject } from './storage.js';
-
-const SAFE_KEY = /^[A-Za-z0-9][A-Za-z0-9._/-]*$/;
+import { assertSafeKey } from './storage-key.js';
 
 /**
  * Files on local disk under `root`. A write goes to a temporary name and is fsynced and
@@ -18,7 +17,7 @@ export class DiskStorage implements Storage {
   constructor(private readonly root: string) {}
 
   private pathOf(key: string): string {
-    if (!SAFE_KEY.test(key) || key.split('/').includes('..')) throw new AppError('bad_request', `invalid storage key "${key}"`);
+    assertSafeKey(key);
     return path.join(this.root, key);
   }
 
