@@ -3,7 +3,7 @@
 //
 //   npm run bench:push                          # 50 clients for 20 s, own API + worker
 //   npm run bench:push -- --clients 50 --seconds 30
-//   npm run bench:push -- --url http://127.0.0.1:3000 --database-url postgres://…/sluice
+//   npm run bench:push -- --url http://127.0.0.1:3000 --database-url postgres://…/sluice --key sluice_…
 //   npm run bench:push -- --defer-worker        # the worker starts after the pushes: the accept path alone
 //
 // Each client sends one JSON record, waits for the answer, and sends the next (a closed
@@ -12,6 +12,9 @@
 // the worker has run every job and checks in PostgreSQL that every accepted record landed
 // exactly once: one record per accepted id, and the jobs' counters summing to the accepted
 // count with nothing rejected. Writes the run to docs/benchmarks.md.
+//
+// Its own stack makes a tenant and key with the admin command, and lifts the per-key rate
+// limit (RATE_LIMIT_MAX), which would otherwise hold one key to 100 requests/s.
 //
 // Environment: BENCH_DATABASE_URL (a server where it may create databases; default
 // postgres://postgres@127.0.0.1:5432/postgres), REDIS_URL (default redis://127.0.0.1:6379).
@@ -71,6 +74,8 @@ function startProcess(name, env) {
 }
 const storageDir = path.join(root, 'bench-data', 'push-uploads');
 let startWorker = () => undefined;
+let apiKey = opt('key', process.env.SLUICE_KEY);
+if (TARGET_URL !== undefined && apiKey === undefined) throw new Error('--url needs --key (or SLUICE_KEY): a tenant API key');
 if (TARGET_URL === undefined) {
   psql(dbUrl('postgres'), 'DROP DATABASE IF EXISTS sluice_bench_push WITH (FORCE)');
   rmSync(storageDir, { recursive: true, force: true });
@@ -85,12 +90,19 @@ if (TARGET_URL === undefined) {
     STORAGE_DIR: storageDir,
     LOG_LEVEL: 'warn',
     LOG_HTTP: 'false',
+    RATE_LIMIT_MAX: '100000000',
   };
   const migrate = spawnSync(process.execPath, [path.join(root, 'apps/cli/dist/migrate.js')], {
     env,
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   if (migrate.status !== 0) throw new Error('migration failed');
+  const tenant = spawnSync(process.execPath, [path.join(root, 'apps/cli/dist/admin.js'), 'tenant', 'create', 'bench', '--json'], {
+    env,
+    encoding: 'utf8',
+  });
+  if (tenant.status !== 0) throw new Error(`tenant creation failed: ${tenant.stderr}`);
+  apiKey = JSON.parse(tenant.stdout).key;
   startProcess('api', env);
   if (!DEFER_WORKER) startProcess('worker', env);
   startWorker = () => startProcess('worker', env);
@@ -102,7 +114,14 @@ function send(method, pathname, body) {
     const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     const req = http.request(
       new URL(pathname, BASE),
-      { method, agent, headers: data === undefined ? {} : { 'content-type': 'application/json', 'content-length': data.length } },
+      {
+        method,
+        agent,
+        headers: {
+          authorization: `Bearer ${apiKey}`,
+          ...(data === undefined ? {} : { 'content-type': 'application/json', 'content-length': data.length }),
+        },
+      },
       (res) => {
         const chunks = [];
         res.on('data', (c) => chunks.push(c));

@@ -1,5 +1,6 @@
 export { createDatabase, type Database } from './database.js';
 export { withTenant } from './tenant-scope.js';
+export { ApiKeyCache, type KeyOwner } from './api-key-cache.js';
 export { assertSchemaCurrent, ensureDatabase, migrateToLatest } from './migrate.js';
 export * from './schema.js';
 export { findDatasetById, findDatasetByName, insertDataset, isUniqueViolation, listDatasets } from './datasets.repository.js';

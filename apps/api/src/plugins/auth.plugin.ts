@@ -1,15 +1,20 @@
 import { hashApiKey, isWellFormedApiKey } from '@sluice/auth';
-import { authenticateApiKey, withTenant, type DB } from '@sluice/db';
+import { ApiKeyCache, withTenant, type DB } from '@sluice/db';
 import { AppError } from '@sluice/errors';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Kysely, Transaction } from 'kysely';
+import type pg from 'pg';
 import { presentsKey } from './admin-key.js';
 
 /** Who may call a route: a tenant's API key (the default), the admin key, or anyone. */
 export type RouteAuth = 'tenant' | 'admin' | 'none';
 
 declare module 'fastify' {
+  interface FastifyInstance {
+    /** What API keys resolve to, in memory (see `ApiKeyCache`). */
+    apiKeys: ApiKeyCache;
+  }
   interface FastifyContextConfig {
     auth?: RouteAuth;
   }
@@ -51,8 +56,16 @@ function presentedKey(request: FastifyRequest): string | undefined {
  * a body for them. Admin routes take the admin key, as a bearer token or a basic-auth password.
  */
 export const authPlugin = fp(
-  async (app: FastifyInstance, deps: { database: { db: Kysely<DB> }; adminKey: string | null }) => {
+  async (app: FastifyInstance, deps: { database: { db: Kysely<DB>; pool: pg.Pool }; adminKey: string | null }) => {
     const { db } = deps.database;
+    const keys = new ApiKeyCache(db, deps.database.pool, {
+      ttlMs: 30_000,
+      maxEntries: 10_000,
+      onError: (error) => app.log.warn({ err: error }, 'not listening for key revocations; every request asks the database until it is'),
+    });
+    await keys.start();
+    app.decorate('apiKeys', keys);
+    app.addHook('onClose', async () => keys.close());
     app.decorateRequest('tenantId', '');
     app.decorateRequest('apiKeyId', undefined);
     app.decorateRequest('withTenant', function <T>(this: FastifyRequest, fn: (trx: Transaction<DB>) => Promise<T>): Promise<T> {
@@ -64,7 +77,7 @@ export const authPlugin = fp(
       if (routeAuth(request) !== 'tenant') return;
       const key = presentedKey(request);
       if (key === undefined || !isWellFormedApiKey(key)) return;
-      const found = await authenticateApiKey(db, hashApiKey(key));
+      const found = await keys.lookup(hashApiKey(key));
       if (found === undefined) return;
       request.tenantId = found.tenantId;
       request.apiKeyId = found.keyId;

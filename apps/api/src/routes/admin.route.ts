@@ -69,7 +69,9 @@ export async function adminRoutes(fastify: FastifyInstance, deps: { database: { 
     { config, schema: { ...doc('Revoke a key by id or prefix'), params: tenantParams.extend({ key: z.string().min(1).max(100) }) } },
     async (request) => {
       const tenant = await resolveTenant(db, request.params.tenant);
-      return apiKeyView(await revokeTenantKey(db, tenant.id, request.params.key));
+      const revoked = apiKeyView(await revokeTenantKey(db, tenant.id, request.params.key));
+      fastify.apiKeys.clear();
+      return revoked;
     },
   );
 }
