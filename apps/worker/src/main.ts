@@ -1,7 +1,13 @@
-import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { loadConfig } from '@sluice/config';
 import { assertSchemaCurrent } from '@sluice/db';
-import { assertNoEviction, createIngestWorker, createSourceTickWorker, reconcileJobs, startQueueDepthPublisher, workerSettings } from '@sluice/ingest';
+import {
+  assertNoEviction,
+  createIngestWorker,
+  createSourceTickWorker,
+  reconcileJobs,
+  startQueueDepthPublisher,
+  workerSettings,
+} from '@sluice/ingest';
 import { createMetricsRegistry, IngestMetrics, serveMetrics } from '@sluice/metrics';
 import { createDeps } from '@sluice/runtime';
 
@@ -25,7 +31,16 @@ try {
     return undefined;
   });
   const ingest = createIngestWorker(
-    { db: deps.database.db, pool: deps.database.pool, storage: deps.storage, logger, batch: config.batch, files: config.files, pull: config.pull, metrics },
+    {
+      db: deps.database.db,
+      pool: deps.database.pool,
+      storage: deps.storage,
+      logger,
+      batch: config.batch,
+      files: config.files,
+      pull: config.pull,
+      metrics,
+    },
     { connection: deps.redis, ...workerSettings(config) },
   );
   const ticks = createSourceTickWorker(
@@ -46,7 +61,10 @@ try {
       : startQueueDepthPublisher(
           {
             queue: deps.queue,
-            cloudwatch: new CloudWatchClient(queueMetrics.endpoint === undefined ? {} : { endpoint: queueMetrics.endpoint }),
+            // Loaded only when publishing: the SDK would otherwise sit in every worker's heap.
+            cloudwatch: new (await import('@aws-sdk/client-cloudwatch')).CloudWatchClient(
+              queueMetrics.endpoint === undefined ? {} : { endpoint: queueMetrics.endpoint },
+            ),
             logger,
           },
           queueMetrics,

@@ -1,4 +1,4 @@
-import { PutMetricDataCommand, type CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { Queue } from 'bullmq';
 
 /**
@@ -27,6 +27,8 @@ export async function publishQueueDepth(
   namespace: string,
   at: Date = new Date(),
 ): Promise<QueueDepth> {
+  // Imported here, not at the top: only a worker that publishes should carry the SDK.
+  const { PutMetricDataCommand } = await import('@aws-sdk/client-cloudwatch');
   const depth = await readQueueDepth(queue);
   const dimensions = [{ Name: 'Queue', Value: queue.qualifiedName }];
   await cloudwatch.send(

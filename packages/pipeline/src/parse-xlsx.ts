@@ -1,5 +1,4 @@
 import { AppError } from '@sluice/errors';
-import ExcelJS from 'exceljs';
 import { Readable } from 'node:stream';
 import type { RowChunk, SourceRow, StepContext } from './rows.js';
 
@@ -56,6 +55,8 @@ export async function* parseXlsx(
   options: XlsxParseOptions = {},
   ctx: StepContext = {},
 ): AsyncGenerator<RowChunk> {
+  // Loaded on first use: exceljs is ten megabytes of the worker's heap, and only a workbook needs it.
+  const { default: ExcelJS } = await import('exceljs');
   const reader = new ExcelJS.stream.xlsx.WorkbookReader(Readable.from(bytes), {
     worksheets: 'emit',
     sharedStrings: 'cache',
