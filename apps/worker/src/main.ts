@@ -70,6 +70,9 @@ try {
           queueMetrics,
         );
 
+  // Both loops run from here; a stop waits for them to return before it closes the
+  // connections under them, however soon after the start it comes.
+  const running = Promise.all([ingest.worker.run(), ticks.worker.run()]);
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
@@ -82,6 +85,7 @@ try {
     }, config.worker.shutdownGraceMs).unref();
     depthPublisher?.stop();
     await Promise.all([ingest.close(), ticks.close()]);
+    await running.catch(() => undefined);
     await metricsServer?.close();
     await deps.close();
     logger.info('worker stopped');
@@ -99,7 +103,7 @@ try {
     queueMetrics: queueMetrics?.namespace ?? 'off',
     metricsPort: metricsServer?.port ?? null,
   });
-  await Promise.all([ingest.worker.run(), ticks.worker.run()]);
+  await running;
 } catch (error) {
   logger.error('worker failed to start', { error: (error as Error).message });
   await deps.close();
