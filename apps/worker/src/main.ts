@@ -103,7 +103,10 @@ try {
     queueMetrics: queueMetrics?.namespace ?? 'off',
     metricsPort: metricsServer?.port ?? null,
   });
-  await running;
+  // A loop stopped while it was still starting rejects ("Connection is closed"): that is the stop, not a failure.
+  await running.catch((error: unknown) => {
+    if (!stopping) throw error;
+  });
 } catch (error) {
   logger.error('worker failed to start', { error: (error as Error).message });
   await deps.close();

@@ -4,17 +4,11 @@ import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { copyLines, fold, jsonNoNul, noNul, STAGING, UPSERT, type BatchOutcome, type JobRef } from './batch-writer.js';
+import { copyLines, fold, insertRejected, STAGING, UPSERT, type BatchOutcome, type JobRef } from './batch-writer.js';
 
 const SET_TENANT = `SELECT set_config('app.tenant_id', $1, true)`;
 const JOB_STATE = `SELECT status, attempts FROM ingestion_jobs WHERE id = $1 AND tenant_id = $2`;
 const LOCK_JOB = `SELECT status, attempts FROM ingestion_jobs WHERE id = $1 AND tenant_id = $2 FOR UPDATE`;
-
-// Rejected rows commit on their own, so a file that fails its budget still shows why. A retry
-// writes the same rows again: the primary key (job, row) keeps one copy.
-const INSERT_ERRORS = `INSERT INTO validation_errors (tenant_id, job_id, row_number, line, line_end, raw, "values", errors)
-SELECT $1::uuid, $2::uuid, * FROM unnest($3::bigint[], $4::bigint[], $5::bigint[], $6::text[], $7::jsonb[], $8::jsonb[])
-ON CONFLICT (job_id, row_number) DO NOTHING`;
 
 // Counters are set, not added to: a run that starts over from row 0 counts everything itself.
 const SET_COUNTS = `UPDATE ingestion_jobs SET
@@ -159,20 +153,8 @@ export class AtomicWriter {
   }
 
   private async saveRejected(batch: Batch): Promise<void> {
-    const r = batch.rejected;
-    const { job } = this;
-    await this.inTenant((c) =>
-      c.query(INSERT_ERRORS, [
-        job.tenantId,
-        job.id,
-        r.map((x) => x.row),
-        r.map((x) => x.line),
-        r.map((x) => x.lineEnd),
-        r.map((x) => noNul(x.raw)),
-        r.map((x) => jsonNoNul(x.values)),
-        r.map((x) => jsonNoNul(x.errors)),
-      ]),
-    );
+    // Rejected rows commit on their own, so a file that fails its budget still shows why.
+    await this.inTenant((c) => insertRejected(c, this.job, batch.rejected, { skipExisting: true }));
   }
 
   private async inTenant<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {

@@ -76,9 +76,32 @@ const ADVANCE_JOB = `UPDATE ingestion_jobs SET
   updated_at = now()
 WHERE id = $1 AND tenant_id = $2`;
 
+/**
+ * Writes a batch's rejected rows to `validation_errors`, in one statement. `skipExisting`
+ * is for a writer whose retries write the same rows again (the atomic one); the batch
+ * writer's fencing means a row it writes twice is a bug, which the primary key reports.
+ */
+export async function insertRejected(
+  c: pg.ClientBase,
+  job: Pick<JobRef, 'id' | 'tenantId'>,
+  r: Batch['rejected'],
+  options: { skipExisting?: boolean } = {},
+): Promise<void> {
+  await c.query(options.skipExisting === true ? `${INSERT_ERRORS} ON CONFLICT (job_id, row_number) DO NOTHING` : INSERT_ERRORS, [
+    job.tenantId,
+    job.id,
+    r.map((x) => x.row),
+    r.map((x) => x.line),
+    r.map((x) => x.lineEnd),
+    r.map((x) => noNul(x.raw)),
+    r.map((x) => jsonNoNul(x.values)),
+    r.map((x) => jsonNoNul(x.errors)),
+  ]);
+}
+
 /** PostgreSQL text (and so jsonb) cannot hold NUL; it stands as U+FFFD in what Sluice keeps of bad rows. */
-export const noNul = (text: string) => (text.includes('\0') ? text.replaceAll('\0', '\uFFFD') : text);
-export const jsonNoNul = (value: unknown) => JSON.stringify(value).replaceAll('\\u0000', '\\ufffd');
+const noNul = (text: string) => (text.includes('\0') ? text.replaceAll('\0', '\uFFFD') : text);
+const jsonNoNul = (value: unknown) => JSON.stringify(value).replaceAll('\\u0000', '\\ufffd');
 
 /**
  * COPY text format, one row a line: `prefix`, key hash, content hash, data, `suffix`. A
@@ -312,17 +335,7 @@ export class BatchWriter {
         updated = result.rows[0]?.updated ?? 0;
       }
       if (batch.rejected.length > 0) {
-        const r = batch.rejected;
-        await c.query(INSERT_ERRORS, [
-          job.tenantId,
-          job.id,
-          r.map((x) => x.row),
-          r.map((x) => x.line),
-          r.map((x) => x.lineEnd),
-          r.map((x) => noNul(x.raw)),
-          r.map((x) => jsonNoNul(x.values)),
-          r.map((x) => jsonNoNul(x.errors)),
-        ]);
+        await insertRejected(c, job, batch.rejected);
       }
       const outcome: BatchOutcome = {
         rows: batch.rows,
