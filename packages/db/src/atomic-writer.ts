@@ -4,9 +4,9 @@ import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { SET_TENANT } from './tenant-scope.js';
 import { copyLines, fold, insertRejected, STAGING, UPSERT, type BatchOutcome, type JobRef } from './batch-writer.js';
 
-const SET_TENANT = `SELECT set_config('app.tenant_id', $1, true)`;
 const JOB_STATE = `SELECT status, attempts FROM ingestion_jobs WHERE id = $1 AND tenant_id = $2`;
 const LOCK_JOB = `SELECT status, attempts FROM ingestion_jobs WHERE id = $1 AND tenant_id = $2 FOR UPDATE`;
 

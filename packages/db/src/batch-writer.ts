@@ -4,6 +4,7 @@ import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { SET_TENANT } from './tenant-scope.js';
 
 export interface BatchOutcome {
   rows: number;
@@ -128,8 +129,6 @@ const COPY_STAGING = 'COPY sluice_staging (key_hash, content_hash, data) FROM ST
 const INSERT_NEW = `INSERT INTO records (tenant_id, dataset_id, key_hash, content_hash, data, first_job_id, last_job_id)
 SELECT $1::uuid, $2::uuid, key_hash, content_hash, data, $3::uuid, $3::uuid FROM sluice_staging ORDER BY key_hash`;
 
-/** Makes the open transaction act for `tenantId` under row-level security (see `withTenant`). */
-const SET_TENANT = "SELECT set_config('app.tenant_id', $1, true)";
 
 const isUniqueViolation = (error: unknown) => (error as { code?: unknown }).code === '23505';
 

@@ -44,7 +44,6 @@ export {
 } from './sources.repository.js';
 export {
   authenticateApiKey,
-  findTenant,
   insertApiKey,
   insertTenant,
   listApiKeys,

@@ -1,6 +1,9 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { DB } from './schema.js';
 
+/** What `withTenant` runs, for code on a raw pg client (the writers): `$1` is the tenant. */
+export const SET_TENANT = "SELECT set_config('app.tenant_id', $1, true)";
+
 /**
  * Runs `fn` in a transaction that row-level security scopes to `tenantId`: the tenant is
  * set with `set_config('app.tenant_id', …, true)`, so it ends with the transaction and a

@@ -11,10 +11,6 @@ export async function insertTenant(db: Kysely<DB>, id: string, name: string): Pr
   return db.insertInto('tenants').values({ id, name }).returningAll().executeTakeFirstOrThrow();
 }
 
-export async function findTenant(db: Kysely<DB>, id: string): Promise<Tenant | undefined> {
-  return db.selectFrom('tenants').selectAll().where('id', '=', id).executeTakeFirst();
-}
-
 /** Every tenant, oldest first: an admin's question, answered across tenants by `sluice_tenants()`. */
 export async function listTenants(db: Kysely<DB>): Promise<Tenant[]> {
   const { rows } = await sql<Tenant>`SELECT id, name, created_at FROM sluice_tenants()`.execute(db);
