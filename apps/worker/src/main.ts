@@ -89,6 +89,9 @@ try {
     await metricsServer?.close();
     await deps.close();
     logger.info('worker stopped');
+    // Everything is closed; a BullMQ connection opened by a loop stopped while it was still
+    // starting can linger and keep the process up until the grace timer, so end it here.
+    process.exit(0);
   };
   process.once('SIGTERM', (s) => void stop(s));
   process.once('SIGINT', (s) => void stop(s));
