@@ -149,7 +149,7 @@ describe('POST /ingest refuses bad bodies and keeps nothing', () => {
 });
 
 test('a push accepted right before the API closes is flushed by the close, not lost', async () => {
-  const local = await startTestStack({ PUSH_LINGER_MS: '5000' }, { worker: false });
+  const local = await startTestStack({ PUSH_LINGER_MS: '5000', PUSH_QUIET_MS: '5000' }, { worker: false });
   try {
     await createDataset(local, CUSTOMERS);
     const pending = fetch(`${local.baseUrl}/ingest?dataset=customers`, {
@@ -211,6 +211,48 @@ test('while no worker has taken a push job, later batches join it as segments; t
     expect(after.body.id).not.toBe(first.body.id);
     expect(after.body.push).toEqual({ records: 1, firstRow: 1, lastRow: 1 });
     expect((await waitForJob(local, after.body.id as string)).status).toBe('completed');
+  } finally {
+    await local.close();
+  }
+});
+
+test('a batch is sealed once pushes pause, without waiting out the linger; pushes that come together share it', async () => {
+  const local = await startTestStack({ PUSH_LINGER_MS: '10000', PUSH_QUIET_MS: '100' }, { worker: false });
+  try {
+    await createDataset(local, CUSTOMERS);
+    const send = (email: string) =>
+      request(local, 'POST', '/ingest?dataset=customers', { headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email }) });
+    const began = performance.now();
+    const together = await Promise.all(['q1@example.com', 'q2@example.com', 'q3@example.com'].map(send));
+    // Answered after the pause, far sooner than the 10 s linger.
+    expect(performance.now() - began).toBeLessThan(5_000);
+    expect(together.map((r) => r.status)).toEqual([202, 202, 202]);
+    expect(new Set(together.map((r) => r.body.id)).size).toBe(1);
+    expect(together.map((r) => r.body.push.firstRow).sort()).toEqual([1, 2, 3]);
+  } finally {
+    await local.close();
+  }
+});
+
+test('a new push job waits PUSH_JOB_DELAY_MS before a worker takes it, and batches stored meanwhile join it', async () => {
+  const local = await startTestStack({ PUSH_LINGER_MS: '1', PUSH_QUIET_MS: '1', PUSH_JOB_DELAY_MS: '1500' });
+  try {
+    await createDataset(local, CUSTOMERS);
+    const send = (email: string) =>
+      request(local, 'POST', '/ingest?dataset=customers', { headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email }) });
+    // One after another: each its own batch, while the worker is idle and could take the job.
+    const answers = [];
+    for (const email of ['d1@example.com', 'd2@example.com', 'd3@example.com']) answers.push(await send(email));
+    expect(answers.map((r) => r.status)).toEqual([202, 202, 202]);
+    expect(new Set(answers.map((r) => r.body.id)).size).toBe(1);
+    expect(answers.map((r) => r.body.push)).toEqual([
+      { records: 1, firstRow: 1, lastRow: 1 },
+      { records: 1, firstRow: 2, lastRow: 2 },
+      { records: 1, firstRow: 3, lastRow: 3 },
+    ]);
+    const job = await waitForJob(local, answers[0]!.body.id as string);
+    expect(job).toMatchObject({ status: 'completed', counts: { rows: 3, inserted: 3 } });
+    expect(await recordData(local, 'customers')).toEqual([{ email: 'd1@example.com' }, { email: 'd2@example.com' }, { email: 'd3@example.com' }]);
   } finally {
     await local.close();
   }

@@ -1,11 +1,15 @@
 // Tenants, keys and isolation, attacked from outside over HTTP and from inside at the
 // database. Each case asserts the status, the error code and that nothing was stored.
+import { buildApp } from '@sluice/api';
 import { createTenant } from '@sluice/auth';
 import { createDatabase, withTenant } from '@sluice/db';
+import { createLogger } from '@sluice/logging';
 import { enqueueIngest } from '@sluice/queue';
+import { createDeps } from '@sluice/runtime';
 import { sql } from 'kysely';
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { anonymousFetch, startTestStack, waitForJob, type TestStack } from '../helpers/stack.js';
@@ -431,6 +435,33 @@ describe('rate limits, per key', () => {
       expect((await request(limited, 'GET', '/datasets', { headers: as(second.key) })).status).toBe(200);
       expect((await request(limited, 'GET', '/health')).status).toBe(200);
     } finally {
+      await limited.close();
+    }
+  });
+
+  test('two API processes share a key’s count', async () => {
+    const limited = await startTestStack({ RATE_LIMIT_MAX: '4', RATE_LIMIT_WINDOW_MS: '60000' }, { worker: false });
+    const twinDeps = createDeps(limited.config, 'api', createLogger({ level: 'error', service: 'test', silent: true }));
+    const twin = await buildApp({ ...twinDeps, retry: { attempts: 1, backoffMs: 0 } });
+    try {
+      await twin.listen({ host: '127.0.0.1', port: 0 });
+      const twinUrl = `http://127.0.0.1:${(twin.server.address() as AddressInfo).port}`;
+      const onTwin = () => anonymousFetch(`${twinUrl}/datasets`, { headers: as(limited.apiKey) }).then((res) => res.status);
+      const statuses = [(await request(limited, 'GET', '/datasets')).status, (await request(limited, 'GET', '/datasets')).status];
+      statuses.push(await onTwin(), await onTwin());
+      expect(statuses).toEqual([200, 200, 200, 200]);
+      // Each has counted two. A process hears the other's counts when it sends its own
+      // (every 50 ms): one more request each, then both know of six.
+      const sync = () => new Promise((resolve) => setTimeout(resolve, 200));
+      await sync();
+      await request(limited, 'GET', '/datasets');
+      await onTwin();
+      await sync();
+      expectError(await request(limited, 'GET', '/datasets'), 429, 'rate_limited');
+      expect(await onTwin()).toBe(429);
+    } finally {
+      await twin.close();
+      await twinDeps.close();
       await limited.close();
     }
   });

@@ -11,6 +11,7 @@ import Fastify, { LogController, type FastifyInstance, type RouteOptions } from 
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { randomUUID } from 'node:crypto';
 import { JobWatchers } from './job-watchers.js';
+import { SharedCounters } from './rate-limit-store.js';
 import { adminPlugin, QUEUE_DASHBOARD_PREFIX } from './plugins/admin.plugin.js';
 import { authPlugin } from './plugins/auth.plugin.js';
 import { docsPlugin } from './plugins/docs.plugin.js';
@@ -69,14 +70,19 @@ export async function buildApp(deps: AppDeps, options: { onRoute?: (route: Route
 
   await app.register(errorsPlugin);
   await app.register(authPlugin, { database: deps.database, adminKey: deps.config.admin.key });
-  // Per API key (per client address until a key is known); counts live in Redis, so every
-  // API process shares them. If Redis does not answer, requests go through uncounted.
+  // Per API key (per client address until a key is known); every API process adds its
+  // counts to Redis every 50 ms and so learns the others' (see SharedCounters). If Redis
+  // does not answer, each process counts alone.
+  const counters = new SharedCounters(deps.redis, {
+    prefix: 'sluice:ratelimit:',
+    syncMs: 50,
+    onError: (error) => app.log.warn({ err: error }, 'rate limit: counts could not reach redis; counting in this process alone'),
+  });
+  app.addHook('onClose', async () => counters.close());
   await app.register(rateLimit, {
     max: deps.config.rateLimit.max,
     timeWindow: deps.config.rateLimit.windowMs,
-    redis: deps.redis,
-    nameSpace: 'sluice:ratelimit:',
-    skipOnError: true,
+    store: counters.rateLimitStore(),
     keyGenerator: (request) => request.apiKeyId ?? `ip:${request.ip}`,
     errorResponseBuilder: (_request, context) =>
       new AppError(
@@ -108,7 +114,7 @@ export async function buildApp(deps: AppDeps, options: { onRoute?: (route: Route
   // Pushes accepted before a shutdown are flushed by it: their 202 promised they are durable.
   const pushBatcher = new PushBatcher(
     { db: deps.database.db, storage: deps.storage, queue: deps.queue, retry: deps.retry, logger: deps.logger },
-    { lingerMs: deps.config.push.lingerMs, maxRecords: deps.config.push.batchRecords, maxInFlight: deps.config.push.flushes },
+    { lingerMs: deps.config.push.lingerMs, quietMs: deps.config.push.quietMs, maxRecords: deps.config.push.batchRecords, maxInFlight: deps.config.push.flushes, jobDelayMs: deps.config.push.jobDelayMs },
   );
   app.addHook('preClose', () => pushBatcher.close());
   await app.register(pushRoutes, { pushBatcher, config: deps.config });

@@ -38,7 +38,7 @@ const DEFAULTS: Config = {
   admin: { key: null },
   metrics: { port: 9464 },
   events: { heartbeatMs: 15_000 },
-  push: { maxBytes: 10 * 1024 ** 2, lingerMs: 10, batchRecords: 10_000, flushes: 4 },
+  push: { maxBytes: 10 * 1024 ** 2, lingerMs: 10, quietMs: 2, batchRecords: 10_000, flushes: 4, jobDelayMs: 250 },
   pull: { timeoutMs: 30_000, attempts: 5, backoffMs: 1_000, maxPages: 10_000 },
 };
 
@@ -78,8 +78,10 @@ describe('loadConfig', () => {
       EVENTS_HEARTBEAT_MS: '5000',
       PUSH_MAX_BYTES: '2048',
       PUSH_LINGER_MS: '5',
+      PUSH_QUIET_MS: '1',
       PUSH_BATCH_RECORDS: '100',
       PUSH_FLUSHES: '3',
+      PUSH_JOB_DELAY_MS: '100',
       PULL_TIMEOUT_MS: '500',
       PULL_ATTEMPTS: '2',
       PULL_BACKOFF_MS: '10',
@@ -104,7 +106,7 @@ describe('loadConfig', () => {
       admin: { key: 'an-admin-key-of-some-length-0123456789' },
       metrics: { port: 9100 },
       events: { heartbeatMs: 5_000 },
-      push: { maxBytes: 2048, lingerMs: 5, batchRecords: 100, flushes: 3 },
+      push: { maxBytes: 2048, lingerMs: 5, quietMs: 1, batchRecords: 100, flushes: 3, jobDelayMs: 100 },
       pull: { timeoutMs: 500, attempts: 2, backoffMs: 10, maxPages: 7 },
     });
   });

@@ -66,8 +66,10 @@ const schema = z.object({
   EVENTS_HEARTBEAT_MS: z.coerce.number().int().min(100).default(15_000),
   PUSH_MAX_BYTES: bytes.default(10 * 1024 ** 2),
   PUSH_LINGER_MS: z.coerce.number().int().min(0).max(10_000).default(10),
+  PUSH_QUIET_MS: z.coerce.number().int().min(0).max(10_000).default(2),
   PUSH_BATCH_RECORDS: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
   PUSH_FLUSHES: z.coerce.number().int().min(1).max(64).default(4),
+  PUSH_JOB_DELAY_MS: z.coerce.number().int().min(0).max(60_000).default(250),
   PULL_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
   PULL_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(5),
   PULL_BACKOFF_MS: z.coerce.number().int().min(0).default(1_000),
@@ -166,7 +168,7 @@ export interface Config {
   /** Server-Sent Events: how often an open stream gets a heartbeat and rechecks its job. */
   readonly events: { readonly heartbeatMs: number };
   /** `POST /ingest`: the body cap, and how pushes coalesce into batches (one blob + one job each). */
-  readonly push: { readonly maxBytes: number; readonly lingerMs: number; readonly batchRecords: number; readonly flushes: number };
+  readonly push: { readonly maxBytes: number; readonly lingerMs: number; readonly quietMs: number; readonly batchRecords: number; readonly flushes: number; readonly jobDelayMs: number };
   /** Pull runs: per-request timeout, attempts per page (429, 5xx, timeouts), first backoff, default page cap. */
   readonly pull: { readonly timeoutMs: number; readonly attempts: number; readonly backoffMs: number; readonly maxPages: number };
 }
@@ -248,7 +250,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     admin: { key: e.ADMIN_KEY ?? null },
     metrics: { port: e.METRICS_PORT },
     events: { heartbeatMs: e.EVENTS_HEARTBEAT_MS },
-    push: { maxBytes: e.PUSH_MAX_BYTES, lingerMs: e.PUSH_LINGER_MS, batchRecords: e.PUSH_BATCH_RECORDS, flushes: e.PUSH_FLUSHES },
+    push: { maxBytes: e.PUSH_MAX_BYTES, lingerMs: e.PUSH_LINGER_MS, quietMs: e.PUSH_QUIET_MS, batchRecords: e.PUSH_BATCH_RECORDS, flushes: e.PUSH_FLUSHES, jobDelayMs: e.PUSH_JOB_DELAY_MS },
     pull: { timeoutMs: e.PULL_TIMEOUT_MS, attempts: e.PULL_ATTEMPTS, backoffMs: e.PULL_BACKOFF_MS, maxPages: e.PULL_MAX_PAGES },
   });
 }

@@ -4,7 +4,7 @@ import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { SET_TENANT } from './tenant-scope.js';
+import { beginAsTenant } from './tenant-scope.js';
 import { copyLines, fold, insertRejected, STAGING, UPSERT, type BatchOutcome, type JobRef } from './batch-writer.js';
 
 const JOB_STATE = `SELECT status, attempts FROM ingestion_jobs WHERE id = $1 AND tenant_id = $2`;
@@ -146,9 +146,7 @@ export class AtomicWriter {
     const c = await this.pool.connect();
     this.client = c;
     c.on('error', this.onError);
-    await c.query('BEGIN');
-    await c.query(SET_TENANT, [this.job.tenantId]);
-    await c.query(STAGING);
+    await c.query(`${beginAsTenant(this.job.tenantId)}; ${STAGING}`);
     return c;
   }
 
@@ -160,8 +158,7 @@ export class AtomicWriter {
   private async inTenant<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
     const c = await this.pool.connect();
     try {
-      await c.query('BEGIN');
-      await c.query(SET_TENANT, [this.job.tenantId]);
+      await c.query(beginAsTenant(this.job.tenantId));
       const result = await fn(c);
       await c.query('COMMIT');
       return result;

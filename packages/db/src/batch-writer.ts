@@ -4,7 +4,8 @@ import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { SET_TENANT } from './tenant-scope.js';
+import { isUniqueViolation } from './datasets.repository.js';
+import { beginAsTenant, uuidLiteral } from './tenant-scope.js';
 
 export interface BatchOutcome {
   rows: number;
@@ -130,8 +131,6 @@ const INSERT_NEW = `INSERT INTO records (tenant_id, dataset_id, key_hash, conten
 SELECT $1::uuid, $2::uuid, key_hash, content_hash, data, $3::uuid, $3::uuid FROM sluice_staging ORDER BY key_hash`;
 
 
-const isUniqueViolation = (error: unknown) => (error as { code?: unknown }).code === '23505';
-
 /** One row per identity, the later row of the batch winning (contract 1). */
 export function fold(rows: ValidRow[]): Map<string, ValidRow> {
   const byKey = new Map<string, ValidRow>();
@@ -142,8 +141,9 @@ export function fold(rows: ValidRow[]): Map<string, ValidRow> {
 const staged = new WeakSet<pg.PoolClient>();
 
 // Transaction-scoped advisory locks on (job, batch sequence) order a run's batches inside
-// PostgreSQL, where its deadlock detector can see every wait.
-const BEGIN_BATCH = 'SELECT pg_advisory_xact_lock(hashtext($1), $2)';
+// PostgreSQL, where its deadlock detector can see every wait. The first is taken with the
+// transaction's BEGIN, in one simple query, so with literals.
+const beginBatch = (jobId: string, sequence: number) => `SELECT pg_advisory_xact_lock(hashtext(${uuidLiteral(jobId)}), ${Math.trunc(sequence)})`;
 const AFTER_PREVIOUS = 'SELECT pg_advisory_xact_lock_shared(hashtext($1), $2)';
 
 /**
@@ -277,8 +277,7 @@ export class BatchWriter {
       if (this.probeUnchanged && sorted.length > 0) {
         const keys = sorted.map((r) => r.keyHash).join('');
         const contents = sorted.map((r) => r.contentHash).join('');
-        await c.query('BEGIN READ ONLY');
-        await c.query(SET_TENANT, [job.tenantId]);
+        await c.query(beginAsTenant(job.tenantId, 'READ ONLY'));
         const differing = await c.query<{ k: string; stored: boolean }>(PROBE, [job.tenantId, job.datasetId, keys, contents]);
         await c.query('COMMIT');
         const write = new Set<string>();
@@ -295,9 +294,7 @@ export class BatchWriter {
       const tryDirect = sorted.length > 0 && this.direct && !existing;
 
       await step.afterStart;
-      await c.query('BEGIN; SET LOCAL synchronous_commit TO OFF');
-      await c.query(SET_TENANT, [job.tenantId]);
-      await c.query(BEGIN_BATCH, [job.id, step.sequence]);
+      await c.query(`${beginAsTenant(job.tenantId)}; SET LOCAL synchronous_commit TO OFF; ${beginBatch(job.id, step.sequence)}`);
       step.started();
 
       let copied = false;
@@ -389,24 +386,4 @@ interface Step {
   /** Settles once the batch before has begun its transaction. */
   afterStart: Promise<void>;
   started: () => void;
-}
-
-/** Whether the dataset holds any record yet: a first load need not look for unchanged rows. */
-export async function datasetHasRecords(pool: pg.Pool, tenantId: string, datasetId: string): Promise<boolean> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN READ ONLY');
-    await client.query(SET_TENANT, [tenantId]);
-    const { rows } = await client.query<{ found: boolean }>(
-      'SELECT EXISTS (SELECT 1 FROM records WHERE tenant_id = $1 AND dataset_id = $2) AS found',
-      [tenantId, datasetId],
-    );
-    await client.query('COMMIT');
-    return rows[0]?.found === true;
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
 }

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Dataset, DB } from './schema.js';
 
 /** True when `error` is PostgreSQL's unique_violation. */
@@ -27,4 +27,11 @@ export async function findDatasetById(db: Kysely<DB>, tenantId: string, id: stri
 
 export async function listDatasets(db: Kysely<DB>, tenantId: string): Promise<Dataset[]> {
   return db.selectFrom('datasets').selectAll().where('tenant_id', '=', tenantId).orderBy('name').execute();
+}
+
+/** Whether the dataset holds any record yet: a first load need not look for unchanged rows. */
+export async function datasetHasRecords(db: Kysely<DB>, tenantId: string, datasetId: string): Promise<boolean> {
+  const { rows } = await sql<{ found: boolean }>`
+    SELECT EXISTS (SELECT 1 FROM records WHERE tenant_id = ${tenantId} AND dataset_id = ${datasetId}) AS found`.execute(db);
+  return rows[0]?.found === true;
 }

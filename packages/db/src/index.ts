@@ -3,7 +3,7 @@ export { withTenant } from './tenant-scope.js';
 export { ApiKeyCache, type KeyOwner } from './api-key-cache.js';
 export { assertSchemaCurrent, ensureDatabase, migrateToLatest } from './migrate.js';
 export * from './schema.js';
-export { findDatasetById, findDatasetByName, insertDataset, isUniqueViolation, listDatasets } from './datasets.repository.js';
+export { datasetHasRecords, findDatasetById, findDatasetByName, insertDataset, isUniqueViolation, listDatasets } from './datasets.repository.js';
 export {
   cancelJob,
   completeJob,
@@ -52,5 +52,5 @@ export {
   type ApiKeyView,
 } from './tenants.repository.js';
 export { listRejectedColumns, listValidationErrors } from './validation-errors.repository.js';
-export { BatchWriter, datasetHasRecords, type BatchOutcome, type JobRef } from './batch-writer.js';
+export { BatchWriter, type BatchOutcome, type JobRef } from './batch-writer.js';
 export { AtomicWriter } from './atomic-writer.js';

@@ -30,13 +30,16 @@ export function pushRows(job: Pick<Job, 'options'>): number {
   return Number((job.options as Partial<PushOptions>).rows ?? 0);
 }
 
+/** Segments a push job takes at most; later batches start a new job (each append rewrites the list). */
+export const MAX_PUSH_SEGMENTS = 1_000;
+
 /**
  * Adds a segment to a push job that is queued and was never started (`attempts = 0`), and
- * returns the job as it now is; undefined when a worker has claimed it meanwhile (its input
- * is fixed from then on), when someone holds its row (a worker's batch, another flush: the
- * caller starts a new job rather than wait) or it is gone. The row's lock, held to the end
- * of the caller's transaction, keeps a worker from claiming the job until the segment is
- * committed.
+ * returns the job as it now is; undefined when a worker has claimed it (its input is fixed
+ * from then on), when it is full (`MAX_PUSH_SEGMENTS`) or gone. While another transaction
+ * holds the row (another flush of the same dataset, a worker claiming it), this waits for
+ * it and then looks again. The row's lock, held to the end of the caller's transaction,
+ * keeps a worker from claiming the job until the segment is committed.
  */
 export async function appendPushSegment(db: Kysely<DB>, tenantId: string, jobId: string, segment: PushSegment): Promise<Job | undefined> {
   return db
@@ -47,18 +50,11 @@ export async function appendPushSegment(db: Kysely<DB>, tenantId: string, jobId:
       updated_at: sql`now()`,
     })
     .where('tenant_id', '=', tenantId)
-    .where('id', '=', (eb) =>
-      eb
-        .selectFrom('ingestion_jobs')
-        .select('id')
-        .where('tenant_id', '=', tenantId)
-        .where('id', '=', jobId)
-        .where('kind', '=', 'push')
-        .where('status', '=', 'queued')
-        .where('attempts', '=', 0)
-        .forUpdate()
-        .skipLocked(),
-    )
+    .where('id', '=', jobId)
+    .where('kind', '=', 'push')
+    .where('status', '=', 'queued')
+    .where('attempts', '=', 0)
+    .where(sql<boolean>`jsonb_array_length(options -> 'segments') < ${MAX_PUSH_SEGMENTS}`)
     .returningAll()
     .executeTakeFirst();
 }

@@ -17,12 +17,16 @@ export interface PushBatcherDeps {
 }
 
 export interface PushBatcherOptions {
-  /** How long a batch stays open for more pushes after its first one (and after the previous flush). */
+  /** How long a batch stays open for more pushes after its first one (and after the previous flush), at most. */
   lingerMs: number;
+  /** A batch is sealed sooner once no push has come for this long. */
+  quietMs: number;
   /** A batch is flushed at once when it holds this many records. */
   maxRecords: number;
   /** Flushes of one lane (tenant and dataset) that may run at once. */
   maxInFlight: number;
+  /** How long a new push job waits in the queue before a worker may take it, gathering later batches meanwhile. */
+  jobDelayMs: number;
 }
 
 /** Where a push landed: its batch's job, and which of the job's rows are its records. */
@@ -48,6 +52,8 @@ interface OpenBatch {
   waiters: Waiter[];
   correlationId: string;
   openedAt: number;
+  /** When its latest push arrived. */
+  lastPushAt: number;
   timer: NodeJS.Timeout | undefined;
   /** Its linger is over, but every flush slot was busy: it goes when one frees. */
   due: boolean;
@@ -71,8 +77,11 @@ interface Lane {
  * is sealed `lingerMs` after its first push (or at `maxRecords`); at most `maxInFlight`
  * batches of a lane flush at once, and sealed ones wait for a slot while the open one keeps
  * filling (group commit). A flushed batch joins the lane's last job as a new segment while
- * no worker has claimed that job, so when the workers fall behind, jobs grow instead of
- * multiplying: the number of jobs follows the workers' pace, not the request rate. One push
+ * no worker has claimed that job. A new job is queued with a delay (`jobDelayMs`) for the
+ * same reason: a worker that is idle would otherwise take every batch as its own job, and
+ * a job's fixed cost (its transactions, its queue round trips) would be paid per batch
+ * rather than per few hundred records, on the same CPUs the API needs. So the number of
+ * jobs follows the delay and the workers' pace, never the request rate. One push
  * is never split: its records are consecutive rows of one job. `close` seals what is open,
  * refuses new pushes and waits for every flush, so a SIGTERM loses nothing that was accepted.
  */
@@ -98,13 +107,14 @@ export class PushBatcher {
       this.lanes.set(key, lane);
     }
     if (lane.open === undefined) {
-      lane.open = { ...target, lines: [], waiters: [], correlationId, openedAt: performance.now(), timer: undefined, due: false };
+      lane.open = { ...target, lines: [], waiters: [], correlationId, openedAt: performance.now(), lastPushAt: 0, timer: undefined, due: false };
     }
     const batch = lane.open;
     const promise = new Promise<PushReceipt>((resolve, reject) => {
       batch.waiters.push({ records: lines.length, firstRow: batch.lines.length + 1, resolve, reject });
     });
     for (const line of lines) batch.lines.push(line);
+    batch.lastPushAt = performance.now();
     if (batch.lines.length >= this.options.maxRecords) this.seal(key, lane);
     else if (batch.timer === undefined && !batch.due) this.arm(key, lane, batch);
     return promise;
@@ -125,16 +135,21 @@ export class PushBatcher {
     });
   }
 
-  /** Seals the batch once it has been open for the linger time. */
+  /** Seals the batch once it has been open for the linger time, or earlier once pushes have paused. */
   private arm(key: string, lane: Lane, batch: OpenBatch) {
+    const now = performance.now();
+    const untilLinger = this.options.lingerMs - (now - batch.openedAt);
+    const untilQuiet = this.options.quietMs - (now - batch.lastPushAt);
     batch.timer = setTimeout(
       () => {
         batch.timer = undefined;
         if (lane.open !== batch) return;
+        const at = performance.now();
+        if (at - batch.openedAt < this.options.lingerMs && at - batch.lastPushAt < this.options.quietMs) return this.arm(key, lane, batch);
         if (lane.inFlight < this.options.maxInFlight) this.seal(key, lane);
         else batch.due = true;
       },
-      Math.max(0, this.options.lingerMs - (performance.now() - batch.openedAt)),
+      Math.max(0, Math.min(untilLinger, untilQuiet)),
     );
   }
 
@@ -224,7 +239,8 @@ export class PushBatcher {
         next += w.records;
       }
       if (created) {
-        await enqueueIngest(queue, { jobId: job.id, tenantId: batch.tenantId, correlationId: batch.correlationId }, retry).catch(
+        const payload = { jobId: job.id, tenantId: batch.tenantId, correlationId: batch.correlationId };
+        await enqueueIngest(queue, payload, retry, this.options.jobDelayMs).catch(
           (error: Error) =>
             logger.warn('enqueue of a push batch failed; the reconciler will queue it', { jobId: job.id, error: error.message }),
         );

@@ -196,17 +196,24 @@ export async function runIngestJob(deps: IngestDeps, payload: IngestPayload, opt
   // nothing, so it cannot make this run read or write outside its tenant.
   const scoped = <T>(fn: (trx: Kysely<DB>) => Promise<T>) => withTenant(db, tenantId, fn);
 
-  const job = await scoped((trx) => startJob(trx, tenantId, jobId));
-  if (job === undefined) {
+  // Claiming the job and reading what its run needs to know share one transaction.
+  const opened = await scoped(async (trx) => {
+    const job = await startJob(trx, tenantId, jobId);
+    if (job === undefined) return undefined;
+    const dataset = await findDatasetById(trx, tenantId, job.dataset_id);
+    const hasRecords = dataset !== undefined && (await datasetHasRecords(trx, tenantId, dataset.id));
+    return { job, dataset, hasRecords };
+  });
+  if (opened === undefined) {
     log.info('job is not open; nothing to do');
     return 'not-open';
   }
+  const { job, dataset, hasRecords } = opened;
   const started = performance.now();
   const resumedAt = job.checkpoint;
   log.info('job started', { attempt: job.attempts, checkpoint: resumedAt, format: job.format });
 
   try {
-    const dataset = await scoped((trx) => findDatasetById(trx, tenantId, job.dataset_id));
     if (dataset === undefined) throw new AppError('dataset_missing', 'the dataset of this job no longer exists');
     const spec = { fields: dataset.fields as DatasetSpec['fields'], key: dataset.key };
     const fileOptions = readOptionsOf(job, dataset.options);
@@ -284,7 +291,7 @@ export async function runIngestJob(deps: IngestDeps, payload: IngestPayload, opt
     let checkpoint = resumedAt;
     const writer = new BatchWriter(pool, ref, {
       checkpoint: resumedAt,
-      probeUnchanged: await datasetHasRecords(pool, tenantId, dataset.id),
+      probeUnchanged: hasRecords,
       onCommitted: (outcome, batch, seconds) => {
         checkpoint = batch.lastRow;
         deps.metrics?.batchCommitted(dataset.name, outcome, seconds);

@@ -10,11 +10,11 @@ import {
   type SourceTick,
 } from '@sluice/queue';
 import { UnrecoverableError, Worker, type ConnectionOptions, type Job, type Queue } from 'bullmq';
-import type { Kysely, Transaction } from 'kysely';
+import type { Kysely } from 'kysely';
 import { randomUUID } from 'node:crypto';
 
 /** Runs `fn` in a transaction scoped to the caller's tenant (`request.withTenant`, or `withTenant`). */
-export type InTenant = <T>(fn: (trx: Transaction<DB>) => Promise<T>) => Promise<T>;
+export type InTenant = <T>(fn: (trx: Kysely<DB>) => Promise<T>) => Promise<T>;
 
 export type StartedRun =
   { started: true; job: JobView } | { started: false; reason: 'open'; jobId: string } | { started: false; reason: 'missing' };

@@ -46,7 +46,7 @@ export async function dequeueIngest(queue: Queue<IngestPayload>, jobId: string):
   if (state !== 'active' && state !== 'unknown') await queue.remove(jobId);
 }
 
-/** Puts a job on the queue; resolves once Redis has it. */
-export async function enqueueIngest(queue: Queue<IngestPayload>, payload: IngestPayload, retry: RetryPolicy): Promise<void> {
-  await queue.add('ingest', ingestPayloadSchema.parse(payload), ingestJobOptions(payload, retry));
+/** Puts a job on the queue, for a worker to take at once or after `delayMs`; resolves once Redis has it. */
+export async function enqueueIngest(queue: Queue<IngestPayload>, payload: IngestPayload, retry: RetryPolicy, delayMs = 0): Promise<void> {
+  await queue.add('ingest', ingestPayloadSchema.parse(payload), { ...ingestJobOptions(payload, retry), delay: delayMs });
 }

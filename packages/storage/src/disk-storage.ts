@@ -1,7 +1,7 @@
 import { AppError } from '@sluice/errors';
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -14,6 +14,9 @@ import { assertSafeKey } from './storage-key.js';
  * write leaves only its temporary file, which is removed.
  */
 export class DiskStorage implements Storage {
+  /** Directories this process has made or found: a write into one needs no mkdir. */
+  private readonly dirs = new Set<string>();
+
   constructor(private readonly root: string) {}
 
   private pathOf(key: string): string {
@@ -23,7 +26,6 @@ export class DiskStorage implements Storage {
 
   async write(key: string, body: Readable): Promise<StoredObject> {
     const target = this.pathOf(key);
-    await mkdir(path.dirname(target), { recursive: true });
     const temp = `${target}.${randomUUID()}.partial`;
     const hash = createHash('sha256');
     let sizeBytes = 0;
@@ -35,15 +37,32 @@ export class DiskStorage implements Storage {
       },
     });
     try {
-      await pipeline(body, measure, createWriteStream(temp, { flags: 'wx' }));
-      const handle = await open(temp, 'r');
-      await handle.sync().finally(() => handle.close());
+      // `flush`: fsynced before it is closed, on the one descriptor that wrote it.
+      await pipeline(body, measure, createWriteStream(temp, { fd: await this.create(temp), flush: true }));
       await rename(temp, target);
     } catch (error) {
       await rm(temp, { force: true });
       throw error;
     }
     return { key, sizeBytes, sha256: hash.digest('hex') };
+  }
+
+  /** Creates `file` (which must not exist), and its directory when missing. */
+  private async create(file: string): Promise<FileHandle> {
+    const dir = path.dirname(file);
+    if (!this.dirs.has(dir)) {
+      await mkdir(dir, { recursive: true });
+      if (this.dirs.size >= 10_000) this.dirs.clear();
+      this.dirs.add(dir);
+    }
+    try {
+      return await open(file, 'wx');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      this.dirs.delete(dir); // removed behind this process's back
+      await mkdir(dir, { recursive: true });
+      return open(file, 'wx');
+    }
   }
 
   async read(key: string): Promise<Readable> {

@@ -3,7 +3,7 @@ import { ApiKeyCache, withTenant, type DB } from '@sluice/db';
 import { AppError } from '@sluice/errors';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import type { Kysely, Transaction } from 'kysely';
+import type { Kysely } from 'kysely';
 import type pg from 'pg';
 import { presentsKey } from './admin-key.js';
 
@@ -24,7 +24,7 @@ declare module 'fastify' {
     /** The API key the request authenticated with; rate limits count per key. */
     apiKeyId: string | undefined;
     /** Runs `fn` in a transaction scoped to this request's tenant (see `withTenant`). */
-    withTenant<T>(fn: (db: Transaction<DB>) => Promise<T>): Promise<T>;
+    withTenant<T>(fn: (db: Kysely<DB>) => Promise<T>): Promise<T>;
   }
 }
 
@@ -68,7 +68,7 @@ export const authPlugin = fp(
     app.addHook('onClose', async () => keys.close());
     app.decorateRequest('tenantId', '');
     app.decorateRequest('apiKeyId', undefined);
-    app.decorateRequest('withTenant', function <T>(this: FastifyRequest, fn: (trx: Transaction<DB>) => Promise<T>): Promise<T> {
+    app.decorateRequest('withTenant', function <T>(this: FastifyRequest, fn: (trx: Kysely<DB>) => Promise<T>): Promise<T> {
       if (this.tenantId === '') throw new AppError('unauthorized', UNAUTHORIZED);
       return withTenant(db, this.tenantId, fn);
     });

@@ -6,7 +6,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { errorResponses, pageSchema, recordSchema } from '../schemas.js';
 import { recordView } from '../views.js';
-import type { Transaction } from 'kysely';
+import type { Kysely } from 'kysely';
 import { limitSchema, page, UUID } from './pagination.js';
 import { dataFilters } from './record-filters.js';
 
@@ -77,7 +77,7 @@ export async function recordRoutes(fastify: FastifyInstance) {
  * dataset that is not there is a 404; a job or source of another dataset matches nothing.
  */
 async function datasetOf(
-  db: Transaction<DB>,
+  db: Kysely<DB>,
   tenantId: string,
   q: { dataset?: string | undefined; job?: string | undefined; source?: string | undefined },
 ): Promise<Dataset | undefined> {
