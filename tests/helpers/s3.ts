@@ -1,5 +1,5 @@
 import { ListMultipartUploadsCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import { createS3Client } from '@sluice/storage';
+import { loadS3 } from '@sluice/storage';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -84,7 +84,7 @@ export async function startS3(bucket = 'sluice-test'): Promise<TestS3> {
   (server as unknown as { middleware: KoaMiddleware[] }).middleware.unshift(multipartGaps(directory));
   const address = await server.run();
   const endpoint = `http://127.0.0.1:${address.port}`;
-  const client = createS3Client({ endpoint, forcePathStyle: true });
+  const client = (await loadS3()).createS3Client({ endpoint, forcePathStyle: true });
 
   const objectKeys = async () => {
     const keys: string[] = [];

@@ -2,7 +2,7 @@ import type { Config } from '@sluice/config';
 import { createDatabase, type Database } from '@sluice/db';
 import { createLogger, type Logger } from '@sluice/logging';
 import { createIngestQueue, createRedis, createSourceQueue, type IngestPayload, type SourceTick } from '@sluice/queue';
-import { createS3Client, DiskStorage, S3Storage, type Storage } from '@sluice/storage';
+import { DiskStorage, openS3Storage, type Storage } from '@sluice/storage';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 
@@ -21,10 +21,10 @@ export interface Deps {
 }
 
 /** The storage adapter the config names, and how to let go of its connections. */
-function createStorage(config: Config['storage']): { storage: Storage; closeStorage: () => void } {
-  if (config.kind === 'disk') return { storage: new DiskStorage(config.dir), closeStorage: () => undefined };
-  const client = createS3Client(config);
-  return { storage: new S3Storage(client, config), closeStorage: () => client.destroy() };
+function createStorage(config: Config['storage']): { storage: Storage; closeStorage: () => Promise<void> } {
+  if (config.kind === 'disk') return { storage: new DiskStorage(config.dir), closeStorage: async () => undefined };
+  const { storage, close } = openS3Storage(config);
+  return { storage, closeStorage: close };
 }
 
 /**
@@ -70,7 +70,7 @@ export function createDeps(config: Config, role: 'api' | 'worker', logger?: Logg
       await queue.close().catch(() => undefined);
       redis.disconnect();
       await database.close();
-      closeStorage();
+      await closeStorage().catch(() => undefined);
     },
   };
 }
