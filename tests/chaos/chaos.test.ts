@@ -424,4 +424,72 @@ describe('chaos', () => {
     });
     await expectInvariant(datasetId, jobId);
   }, 120_000);
+
+  test('10. kill -9 the API while clients push: every record that got a 202 lands exactly once, and pushing the unanswered ones again lands them once', async () => {
+    const name = 'pushed';
+    const datasetId = await cluster.createDataset({ name, key: ['id'], fields: [{ name: 'id', type: 'integer', required: true }] });
+    const push = (id: number) =>
+      fetch(`${cluster.baseUrl}/ingest?dataset=${name}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${cluster.apiKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ id }),
+        signal: AbortSignal.timeout(10_000),
+      }).then((res) => res.status);
+    const accepted: number[] = [];
+    const unanswered: number[] = [];
+    let next = 0;
+    let killed = false;
+    // 20 clients, one record at a time, until the API dies under them.
+    const client = async () => {
+      while (!killed) {
+        const id = ++next;
+        try {
+          const status = await push(id);
+          if (status !== 202) throw new Error(`push ${id} answered ${status}`);
+          accepted.push(id);
+        } catch (error) {
+          if (!killed) throw error;
+          unanswered.push(id);
+        }
+      }
+    };
+    const clients = Array.from({ length: 20 }, client);
+    await waitFor('500 pushes accepted', 30_000, async () => (accepted.length >= 500 ? true : undefined));
+    killed = true;
+    await cluster.api.kill9();
+    await Promise.all(clients);
+    await cluster.startApi();
+    // A client pushes again what got no answer; some of it may have been stored already.
+    for (const id of unanswered) expect(await push(id)).toBe(202);
+    const pushed = accepted.length + unanswered.length;
+    console.log(`push crash: ${accepted.length} accepted before kill -9, ${unanswered.length} unanswered and pushed again`);
+
+    await waitFor('every push job to end', 60_000, async () => {
+      const open = await cluster.query<{ n: number }>(
+        "SELECT count(*)::int AS n FROM ingestion_jobs WHERE dataset_id = $1 AND status NOT IN ('completed', 'failed', 'cancelled')",
+        [datasetId],
+      );
+      return open[0]?.n === 0 ? true : undefined;
+    });
+    const stored = await cluster.query<{ id: number }>("SELECT (data ->> 'id')::int AS id FROM records WHERE dataset_id = $1", [datasetId]);
+    const ids = new Set(stored.map((r) => r.id));
+    const [jobs] = await cluster.query<{ failed: number; inserted: number; invalid: number; seen: number }>(
+      `SELECT count(*) FILTER (WHERE status <> 'completed')::int AS failed, sum(rows_inserted)::int AS inserted,
+              sum(rows_invalid)::int AS invalid, sum(rows_seen)::int AS seen
+       FROM ingestion_jobs WHERE dataset_id = $1`,
+      [datasetId],
+    );
+    expect({
+      missingAccepted: accepted.filter((id) => !ids.has(id)),
+      missingRetried: unanswered.filter((id) => !ids.has(id)),
+      records: stored.length,
+      distinctRecords: ids.size,
+      failedJobs: jobs?.failed,
+      inserted: jobs?.inserted,
+      invalid: jobs?.invalid,
+    }).toEqual({ missingAccepted: [], missingRetried: [], records: pushed, distinctRecords: pushed, failedJobs: 0, inserted: pushed, invalid: 0 });
+    // Each record read once, or twice when a push stored before the kill was pushed again.
+    expect(jobs?.seen).toBeGreaterThanOrEqual(pushed);
+    expect(jobs?.seen).toBeLessThanOrEqual(pushed + unanswered.length);
+  }, 180_000);
 });
