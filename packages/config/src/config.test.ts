@@ -15,7 +15,7 @@ const DEFAULTS: Config = {
   databaseUrl: 'postgres://postgres@127.0.0.1:5432/sluice',
   databasePoolMax: 10,
   databaseRole: 'sluice_app',
-  rateLimit: { max: 6_000, windowMs: 60_000 },
+  rateLimit: { max: 300_000, windowMs: 60_000 },
   redisUrl: 'redis://127.0.0.1:6379',
   queuePrefix: 'sluice',
   logLevel: 'info',

@@ -17,7 +17,7 @@ const schema = z.object({
     .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a plain PostgreSQL role name')
     .default('sluice_app'),
   ADMIN_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
-  RATE_LIMIT_MAX: z.coerce.number().int().min(1).default(6_000),
+  RATE_LIMIT_MAX: z.coerce.number().int().min(1).default(300_000),
   RATE_LIMIT_WINDOW_MS: z.coerce.number().int().min(1_000).default(60_000),
   REDIS_URL: z.url().default('redis://127.0.0.1:6379'),
   QUEUE_PREFIX: z.string().min(1).default('sluice'),
