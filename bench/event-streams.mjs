@@ -8,7 +8,8 @@
 // memory per open stream and the database transactions the idle streams cost (heartbeat
 // rechecks only: an event wakes only the streams of its job). Then it starts the worker and
 // measures how long after a job's end (its row's finished_at) each of its streams gets `end`. Build first
-// (`npm run build`). Environment: BENCH_DATABASE_URL, REDIS_URL, as bench/run.mjs.
+// (`npm run build`). It makes a tenant and API key with the admin command, as bench/run.mjs does.
+// Environment: BENCH_DATABASE_URL, REDIS_URL, as bench/run.mjs.
 import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
 import os from 'node:os';
@@ -16,6 +17,7 @@ import path from 'node:path';
 import pg from 'pg';
 import {
   apiClient,
+  createTenantKey,
   databaseUrl,
   mb,
   migrate,
@@ -51,7 +53,8 @@ const env = processEnv(PORT, databaseUrl(DB), `sluice-bench-events-${process.pid
   EVENTS_HEARTBEAT_MS: String(HEARTBEAT_MS),
 });
 migrate(env);
-const api = apiClient(BASE);
+const apiKey = createTenantKey(env);
+const api = apiClient(BASE, apiKey);
 
 const procs = { api: startProcess('api', env) };
 const streams = [];
@@ -85,7 +88,7 @@ try {
     const jobId = jobIds[i % JOBS];
     const s = { jobId, events: 0, endAt: undefined };
     await new Promise((resolve, reject) => {
-      const req = http.get(`${BASE}/jobs/${jobId}/events`, { agent: false }, (res) => {
+      const req = http.get(`${BASE}/jobs/${jobId}/events`, { agent: false, headers: { authorization: `Bearer ${apiKey}` } }, (res) => {
         res.setEncoding('utf8');
         let buffer = '';
         res.on('data', (chunk) => {

@@ -1,6 +1,7 @@
 // The API's memory while it streams a large upload to S3 (an s3rver started here, its data in
 // a temporary directory): the real API process, started as `npm run start:api` starts it
-// (--max-old-space-size=128), STORAGE=s3, one multipart upload of a generated CSV.
+// (--max-old-space-size=128), STORAGE=s3, one multipart upload of a generated CSV, with a
+// tenant and API key made by the admin command.
 //
 //   npm run build && node bench/s3-upload.mjs             # 1 GiB
 //   node bench/s3-upload.mjs --mib 200                     # smaller
@@ -18,6 +19,7 @@ import S3rver from 's3rver';
 import {
   apiClient,
   cpuSummary,
+  createTenantKey,
   databaseUrl,
   mb,
   migrate,
@@ -57,8 +59,9 @@ const env = processEnv(PORT, databaseUrl('sluice_bench_s3'), `sluice-bench-s3-${
   AWS_SECRET_ACCESS_KEY: 'S3RVER',
 });
 migrate(env);
+const apiKey = createTenantKey(env);
 const apiProc = startProcess('api', env);
-const api = apiClient(BASE);
+const api = apiClient(BASE, apiKey);
 
 /** Streams a generated CSV of about TARGET bytes as a multipart upload; resolves with the response. */
 function uploadGenerated() {
@@ -72,7 +75,7 @@ function uploadGenerated() {
       port: PORT,
       path: '/upload',
       method: 'POST',
-      headers: { 'content-type': 'multipart/form-data; boundary=XYZ' },
+      headers: { 'content-type': 'multipart/form-data; boundary=XYZ', authorization: `Bearer ${apiKey}` },
     });
     req.on('error', reject);
     req.on('response', (res) => {
