@@ -12,15 +12,11 @@ import { once } from 'node:events';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { fmt, opt, root } from './lib.mjs';
 
-const args = process.argv.slice(2);
-const opt = (name, fallback) => {
-  const i = args.indexOf(`--${name}`);
-  return i === -1 ? fallback : args[i + 1];
-};
 const ROWS = Number(opt('rows', 1_000_000));
 const REPEAT = Number(opt('repeat', 3));
-const modulePath = path.resolve(opt('pipeline', path.join(import.meta.dirname, '../packages/pipeline/dist/index.js')));
+const modulePath = path.resolve(opt('pipeline', path.join(root, 'packages/pipeline/dist/index.js')));
 const pipeline = await import(pathToFileURL(modulePath).href);
 
 const spec = {
@@ -73,4 +69,4 @@ const mb = statSync(file).size / 1024 ** 2;
 console.log(`pipeline: ${modulePath}`);
 console.log(`file: ${ROWS} rows, ${mb.toFixed(1)} MB; valid rows: ${valid}`);
 console.log(`runs (s): ${times.map((t) => t.toFixed(2)).join(', ')}`);
-console.log(`best: ${best.toFixed(2)} s, ${Math.round(ROWS / best).toLocaleString('en-US')} rows/s, ${(mb / best).toFixed(1)} MB/s`);
+console.log(`best: ${best.toFixed(2)} s, ${fmt(ROWS / best)} rows/s, ${(mb / best).toFixed(1)} MB/s`);

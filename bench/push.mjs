@@ -18,94 +18,58 @@
 //
 // Environment: BENCH_DATABASE_URL (a server where it may create databases; default
 // postgres://postgres@127.0.0.1:5432/postgres), REDIS_URL (default redis://127.0.0.1:6379).
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { PROCESSES } from '../scripts/processes.mjs';
+import {
+  cpuSummary,
+  createTenantKey,
+  databaseUrl,
+  flag,
+  fmt,
+  migrate,
+  opt,
+  percentile,
+  processEnv,
+  psql,
+  reporter,
+  root,
+  sleep,
+  startProcess,
+  stopProcesses,
+  waitReady,
+  writeLatestRun,
+} from './lib.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const args = process.argv.slice(2);
-const opt = (name, fallback) => {
-  const i = args.indexOf(`--${name}`);
-  return i === -1 ? fallback : args[i + 1];
-};
 const CLIENTS = Number(opt('clients', 50));
 const SECONDS = Number(opt('seconds', 20));
 const PORT = Number(opt('port', 3901));
 const TARGET_URL = opt('url', undefined);
-const DEFER_WORKER = args.includes('--defer-worker');
-const SERVER = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-const dbUrl = (name) => Object.assign(new URL(SERVER), { pathname: `/${name}` }).toString();
-const DATABASE_URL = opt('database-url', TARGET_URL === undefined ? dbUrl('sluice_bench_push') : undefined);
+const DEFER_WORKER = flag('defer-worker');
+const DATABASE_URL = opt('database-url', TARGET_URL === undefined ? databaseUrl('sluice_bench_push') : undefined);
 if (DATABASE_URL === undefined) throw new Error('--url needs --database-url (to check that every record landed)');
 const BASE = TARGET_URL ?? `http://127.0.0.1:${PORT}`;
-
-const lines = [];
-const report = (label, value) => {
-  const line = `${label.padEnd(40)} ${value}`;
-  lines.push(line);
-  console.log(line);
-};
-const fmt = (n) => Math.round(n).toLocaleString('en-US');
-
-function psql(url, query) {
-  const result = spawnSync('psql', [url, '-v', 'ON_ERROR_STOP=1', '-Atqc', query], { encoding: 'utf8' });
-  if (result.status !== 0) throw new Error(`psql failed: ${result.stderr}`);
-  return result.stdout.trim();
-}
+const { report, lines } = reporter(40);
 
 // ---------------------------------------------------------------- stack
-let stopping = false;
 const procs = [];
-function startProcess(name, env) {
-  const { script, nodeArgs } = PROCESSES[name];
-  const proc = spawn(process.execPath, [...nodeArgs, path.join(root, script)], { cwd: root, env, stdio: ['ignore', 'ignore', 'inherit'] });
-  proc.on('exit', (code, signal) => {
-    if (!stopping) {
-      console.error(`bench: ${name} exited (${signal ?? code})`);
-      process.exit(1);
-    }
-  });
-  procs.push(proc);
-}
 const storageDir = path.join(root, 'bench-data', 'push-uploads');
 let startWorker = () => undefined;
 let apiKey = opt('key', process.env.SLUICE_KEY);
 if (TARGET_URL !== undefined && apiKey === undefined) throw new Error('--url needs --key (or SLUICE_KEY): a tenant API key');
 if (TARGET_URL === undefined) {
-  psql(dbUrl('postgres'), 'DROP DATABASE IF EXISTS sluice_bench_push WITH (FORCE)');
+  psql(databaseUrl('postgres'), 'DROP DATABASE IF EXISTS sluice_bench_push WITH (FORCE)');
   rmSync(storageDir, { recursive: true, force: true });
-  const env = {
-    ...process.env,
-    NODE_ENV: 'production',
-    PORT: String(PORT),
-    HOST: '127.0.0.1',
-    DATABASE_URL,
-    REDIS_URL,
-    QUEUE_PREFIX: `sluice-bench-push-${process.pid}`,
+  const env = processEnv(PORT, DATABASE_URL, `sluice-bench-push-${process.pid}`, {
     STORAGE_DIR: storageDir,
-    LOG_LEVEL: 'warn',
-    LOG_HTTP: 'false',
     RATE_LIMIT_MAX: '100000000',
-  };
-  const migrate = spawnSync(process.execPath, [path.join(root, 'apps/cli/dist/migrate.js')], {
-    env,
-    stdio: ['ignore', 'ignore', 'inherit'],
   });
-  if (migrate.status !== 0) throw new Error('migration failed');
-  const tenant = spawnSync(process.execPath, [path.join(root, 'apps/cli/dist/admin.js'), 'tenant', 'create', 'bench', '--json'], {
-    env,
-    encoding: 'utf8',
-  });
-  if (tenant.status !== 0) throw new Error(`tenant creation failed: ${tenant.stderr}`);
-  apiKey = JSON.parse(tenant.stdout).key;
-  startProcess('api', env);
-  if (!DEFER_WORKER) startProcess('worker', env);
-  startWorker = () => startProcess('worker', env);
+  migrate(env);
+  apiKey = createTenantKey(env);
+  procs.push(startProcess('api', env));
+  if (!DEFER_WORKER) procs.push(startProcess('worker', env));
+  startWorker = () => procs.push(startProcess('worker', env));
 }
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: CLIENTS });
@@ -138,27 +102,15 @@ function send(method, pathname, body) {
   });
 }
 
-async function waitReady() {
-  for (let i = 0; i < 300; i++) {
-    const res = await send('GET', '/ready').catch(() => undefined);
-    if (res?.status === 200) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('the API did not become ready');
-}
-
 // ---------------------------------------------------------------- run
-const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
 const load = os
   .loadavg()
   .map((l) => l.toFixed(2))
   .join(' ');
-console.log(
-  `Sluice push benchmark: ${CLIENTS} clients × ${SECONDS} s, single records; ${os.cpus().length} × ${cpu}; load average before: ${load}`,
-);
+console.log(`Sluice push benchmark: ${CLIENTS} clients × ${SECONDS} s, single records; ${cpuSummary()}; load average before: ${load}`);
 
 try {
-  await waitReady();
+  await waitReady(BASE, 300);
   const dataset = `bench_push_${process.pid}`;
   const created = await send('POST', '/datasets', {
     name: dataset,
@@ -202,7 +154,7 @@ try {
   await Promise.all(Array.from({ length: CLIENTS }, (_, c) => client(c)));
   const elapsed = (performance.now() - started) / 1000;
   latencies.sort((a, b) => a - b);
-  const pct = (p) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))];
+  const pct = (p) => percentile(latencies, p);
 
   const rate = accepted / elapsed;
   const p99 = pct(99);
@@ -224,7 +176,7 @@ try {
     );
     if (open === 0) break;
     if (performance.now() - drainStart > 600_000) throw new Error(`${open} jobs still open after 10 minutes`);
-    await new Promise((r) => setTimeout(r, 250));
+    await sleep(250);
   }
   const drain = (performance.now() - drainStart) / 1000;
   const [records, distinctIds, rows, inserted, invalid, failed, jobRows] = psql(
@@ -246,33 +198,15 @@ try {
   );
   if (!exact) process.exitCode = 1;
 } finally {
-  stopping = true;
   agent.destroy();
-  for (const p of procs) p.kill('SIGTERM');
-  await Promise.all(procs.map((p) => new Promise((r) => (p.exitCode !== null ? r() : p.once('exit', r)))));
+  await stopProcesses(procs);
   if (TARGET_URL === undefined) rmSync(storageDir, { recursive: true, force: true });
 }
 
-const command = `npm run bench:push${args.length ? ` -- ${args.join(' ')}` : ''}`;
-const doc = path.join(root, 'docs', 'benchmarks.md');
-const previous = existsSync(doc) ? readFileSync(doc, 'utf8') : '';
-const begin = '<!-- push latest run -->';
-const end = '<!-- push end of latest run -->';
-const block = [
-  begin,
-  `Run on ${new Date().toISOString().slice(0, 10)}: \`${command}\``,
-  '',
-  `Machine: ${os.cpus().length} × ${cpu}, load average before the run ${load}; PostgreSQL, Redis, the API, the worker and the clients on the same machine; Node ${process.version}.`,
-  '',
-  '```',
-  ...lines,
-  '```',
-  end,
-].join('\n');
-const at = previous.indexOf(begin);
-const until = previous.indexOf(end);
-writeFileSync(
-  doc,
-  at !== -1 && until !== -1 ? previous.slice(0, at) + block + previous.slice(until + end.length) : `${previous}\n${block}\n`,
-);
-console.log(`written to ${path.relative(root, doc)}`);
+writeLatestRun({
+  script: 'bench:push',
+  begin: '<!-- push latest run -->',
+  end: '<!-- push end of latest run -->',
+  machine: `${cpuSummary()}, load average before the run ${load}; PostgreSQL, Redis, the API, the worker and the clients on the same machine; Node ${process.version}.`,
+  lines,
+});

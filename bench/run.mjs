@@ -13,36 +13,41 @@
 // Environment: BENCH_DATABASE_URL (a server where it may create databases; default
 // postgres://postgres@127.0.0.1:5432/postgres), REDIS_URL (default redis://127.0.0.1:6379).
 // Prints one line per figure and writes docs/benchmarks.md.
-import { spawn, spawnSync } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, openAsBlob, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { createWriteStream, existsSync, mkdirSync, openAsBlob, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { PROCESSES } from '../scripts/processes.mjs';
+import {
+  apiClient,
+  cpuSummary,
+  createTenantKey,
+  databaseUrl,
+  flag,
+  fmt,
+  mb,
+  migrate,
+  opt,
+  processEnv,
+  psql,
+  reporter,
+  root,
+  SERVER,
+  sleep,
+  startProcess,
+  stopProcesses,
+  waitReady,
+  withPeakRss,
+  writeLatestRun,
+} from './lib.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dataDir = path.join(root, 'bench-data');
-const args = process.argv.slice(2);
-const opt = (name, fallback) => {
-  const i = args.indexOf(`--${name}`);
-  return i === -1 ? fallback : args[i + 1];
-};
 const ROWS = Number(opt('rows', 1_000_000));
-const SKIP_MEMORY = args.includes('--skip-memory');
+const SKIP_MEMORY = flag('skip-memory');
 const REPEAT = Math.max(1, Number(opt('repeat', 2)));
 const seconds = (runs) => runs.map((r) => `${r.toFixed(2)} s`).join(', ');
 const PORT = Number(opt('port', 3900));
-const SERVER = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-const dbUrl = (name) => Object.assign(new URL(SERVER), { pathname: `/${name}` }).toString();
-const lines = [];
-const report = (label, value) => {
-  const line = `${label.padEnd(44)} ${value}`;
-  lines.push(line);
-  console.log(line);
-};
-const fmt = (n) => Math.round(n).toLocaleString('en-US');
-const mb = (bytes) => (bytes / 1024 / 1024).toFixed(1);
+const BASE = `http://127.0.0.1:${PORT}`;
+const { report, lines } = reporter(44);
 
 // ---------------------------------------------------------------- data
 const COUNTRIES = ['DE', 'FR', 'US'];
@@ -85,17 +90,11 @@ async function writeFile(file, rows, kind) {
 const rowsForBytes = (bytes) => Math.ceil(bytes / 73.5);
 
 // ---------------------------------------------------------------- postgres
-function psql(db, ...commands) {
-  const result = spawnSync('psql', [dbUrl(db), '-v', 'ON_ERROR_STOP=1', '-q', ...commands.flatMap((c) => ['-c', c])], { encoding: 'utf8' });
-  if (result.status !== 0) throw new Error(`psql failed: ${result.stderr}`);
-  return result.stdout;
-}
-
 function baseline(csv) {
-  psql('postgres', 'DROP DATABASE IF EXISTS sluice_bench_baseline WITH (FORCE)', 'CREATE DATABASE sluice_bench_baseline');
+  psql(databaseUrl('postgres'), 'DROP DATABASE IF EXISTS sluice_bench_baseline WITH (FORCE)', 'CREATE DATABASE sluice_bench_baseline');
   // Shaped like records: tenant and dataset, the row's data, a key hash, the same unique index.
   psql(
-    'sluice_bench_baseline',
+    databaseUrl('sluice_bench_baseline'),
     `CREATE TABLE baseline (
        tenant_id uuid NOT NULL DEFAULT '00000000-0000-0000-0000-000000000000',
        dataset_id uuid NOT NULL DEFAULT '00000000-0000-0000-0000-000000000001',
@@ -105,68 +104,13 @@ function baseline(csv) {
     'CHECKPOINT',
   );
   const started = performance.now();
-  psql('sluice_bench_baseline', `\\copy baseline (id, email, name, signup_date, amount, country, notes) FROM '${csv}' WITH (FORMAT csv, HEADER true)`);
+  psql(databaseUrl('sluice_bench_baseline'), `\\copy baseline (id, email, name, signup_date, amount, country, notes) FROM '${csv}' WITH (FORMAT csv, HEADER true)`);
   const seconds = (performance.now() - started) / 1000;
-  psql('postgres', 'DROP DATABASE sluice_bench_baseline WITH (FORCE)');
+  psql(databaseUrl('postgres'), 'DROP DATABASE sluice_bench_baseline WITH (FORCE)');
   return seconds;
 }
 
-// ---------------------------------------------------------------- processes
-function rssOf(pid) {
-  try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) * 1024 : 0;
-  } catch {
-    return 0;
-  }
-}
-
-/** Peak RSS of each process while `work` runs, sampled every 20 ms. */
-async function withPeakRss(procs, work) {
-  const peaks = Object.fromEntries(Object.keys(procs).map((k) => [k, 0]));
-  const timer = setInterval(() => {
-    for (const [name, p] of Object.entries(procs)) peaks[name] = Math.max(peaks[name], rssOf(p.pid));
-  }, 20);
-  try {
-    const result = await work();
-    return { result, peaks };
-  } finally {
-    clearInterval(timer);
-  }
-}
-
-function startProcess(name, env) {
-  const { script, nodeArgs } = PROCESSES[name];
-  const proc = spawn(process.execPath, [...nodeArgs, path.join(root, script)], { cwd: root, env, stdio: ['ignore', 'ignore', 'inherit'] });
-  proc.on('exit', (code, signal) => {
-    if (!stopping) {
-      console.error(`bench: ${name} exited (${signal ?? code})`);
-      process.exit(1);
-    }
-  });
-  return proc;
-}
-let stopping = false;
-
-async function api(pathname, init) {
-  const res = await fetch(`http://127.0.0.1:${PORT}${pathname}`, { ...init, headers: { ...init?.headers, authorization: `Bearer ${API_KEY}` } });
-  const body = await res.json();
-  if (!res.ok) throw new Error(`${init?.method ?? 'GET'} ${pathname}: ${res.status} ${JSON.stringify(body)}`);
-  return body;
-}
-
-async function waitReady() {
-  for (let i = 0; i < 200; i++) {
-    try {
-      await api('/ready');
-      return;
-    } catch {
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-  throw new Error('the API did not become ready');
-}
-
+// ---------------------------------------------------------------- API
 const FIELDS = [
   { name: 'id', type: 'integer', required: true },
   { name: 'email', type: 'email', required: true },
@@ -201,14 +145,14 @@ async function ingest(dataset, file) {
       if (j.status === 'failed') throw new Error(`job failed: ${JSON.stringify(j.error)}`);
       return { seconds: (now - started) / 1000, uploadSeconds: (uploaded - started) / 1000, size, counts: j.counts, maxGapSeconds: maxGap / 1000 };
     }
-    await new Promise((r) => setTimeout(r, 50));
+    await sleep(50);
   }
 }
 
 // ---------------------------------------------------------------- run
-const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
-const pgVersion = spawnSync('psql', [SERVER, '-Atc', 'SHOW server_version'], { encoding: 'utf8' }).stdout.trim();
-console.log(`Sluice benchmark: ${fmt(ROWS)} rows; ${os.cpus().length} × ${cpu}, ${mb(os.totalmem() / 1024)} GiB RAM; PostgreSQL ${pgVersion}; Node ${process.version}`);
+const pgVersion = psql(SERVER, 'SHOW server_version');
+const ram = `${mb(os.totalmem() / 1024)} GiB RAM`;
+console.log(`Sluice benchmark: ${fmt(ROWS)} rows; ${cpuSummary()}, ${ram}; PostgreSQL ${pgVersion}; Node ${process.version}`);
 
 const csv = await writeFile(path.join(dataDir, `rows-${ROWS}.csv`), ROWS, 'csv');
 const ndjson = await writeFile(path.join(dataDir, `rows-${ROWS}.ndjson`), ROWS, 'ndjson');
@@ -218,31 +162,17 @@ const baseRuns = Array.from({ length: REPEAT }, () => baseline(csv));
 const baseRate = ROWS / Math.min(...baseRuns);
 report('baseline psql \\copy (CSV)', `${fmt(baseRate)} rows/s (best of ${REPEAT}: ${seconds(baseRuns)})`);
 
-psql('postgres', 'DROP DATABASE IF EXISTS sluice_bench WITH (FORCE)');
+psql(databaseUrl('postgres'), 'DROP DATABASE IF EXISTS sluice_bench WITH (FORCE)');
 const storageDir = path.join(dataDir, 'uploads');
 rmSync(storageDir, { recursive: true, force: true });
-const env = {
-  ...process.env,
-  NODE_ENV: 'production',
-  PORT: String(PORT),
-  HOST: '127.0.0.1',
-  DATABASE_URL: dbUrl('sluice_bench'),
-  REDIS_URL,
-  QUEUE_PREFIX: `sluice-bench-${process.pid}`,
-  STORAGE_DIR: storageDir,
-  LOG_LEVEL: 'warn',
-  LOG_HTTP: 'false',
-};
-const migrate = spawnSync(process.execPath, [path.join(root, 'apps/cli/dist/migrate.js')], { env, stdio: ['ignore', 'ignore', 'inherit'] });
-if (migrate.status !== 0) throw new Error('migration failed');
-const tenant = spawnSync(process.execPath, [path.join(root, 'apps/cli/dist/admin.js'), 'tenant', 'create', 'bench', '--json'], { env, encoding: 'utf8' });
-if (tenant.status !== 0) throw new Error(`tenant creation failed: ${tenant.stderr}`);
-const API_KEY = JSON.parse(tenant.stdout).key;
+const env = processEnv(PORT, databaseUrl('sluice_bench'), `sluice-bench-${process.pid}`, { STORAGE_DIR: storageDir });
+migrate(env);
+const api = apiClient(BASE, createTenantKey(env));
 const procs = { api: startProcess('api', env), worker: startProcess('worker', env) };
 
 const results = {};
 try {
-  await waitReady();
+  await waitReady(BASE);
   const runs = [
     ['CSV', 'bench_csv', csv, 0.5, true],
     ['NDJSON', 'bench_ndjson', ndjson, 0.5, true],
@@ -294,28 +224,14 @@ try {
     report('API peak RSS during the 1 GB upload', `${mb(memory['1 GB'].api)} MB (target ≤ 150 MB) ${memory['1 GB'].api <= 150 * 1024 * 1024 ? 'met' : 'MISSED'}`);
   }
 } finally {
-  stopping = true;
-  for (const p of Object.values(procs)) p.kill('SIGTERM');
-  await Promise.all(Object.values(procs).map((p) => new Promise((r) => (p.exitCode !== null ? r() : p.once('exit', r)))));
+  await stopProcesses(Object.values(procs));
   rmSync(storageDir, { recursive: true, force: true });
 }
 
-const command = `npm run bench${args.length ? ` -- ${args.join(' ')}` : ''}`;
-const doc = path.join(root, 'docs', 'benchmarks.md');
-const previous = existsSync(doc) ? readFileSync(doc, 'utf8') : '';
-const marker = '<!-- latest run -->';
-const block = [
-  marker,
-  `Run on ${new Date().toISOString().slice(0, 10)}: \`${command}\``,
-  '',
-  `Machine: ${os.cpus().length} × ${cpu}, ${mb(os.totalmem() / 1024)} GiB RAM; PostgreSQL ${pgVersion} on the same machine; Node ${process.version}.`,
-  '',
-  '```',
-  ...lines,
-  '```',
-  marker.replace('latest', 'end of latest'),
-].join('\n');
-const start = previous.indexOf(marker);
-const end = previous.indexOf(marker.replace('latest', 'end of latest'));
-writeFileSync(doc, start !== -1 && end !== -1 ? previous.slice(0, start) + block + previous.slice(end + marker.length + 7) : `${previous}\n${block}\n`);
-console.log(`written to ${path.relative(root, doc)}`);
+writeLatestRun({
+  script: 'bench',
+  begin: '<!-- latest run -->',
+  end: '<!-- end of latest run -->',
+  machine: `${cpuSummary()}, ${ram}; PostgreSQL ${pgVersion} on the same machine; Node ${process.version}.`,
+  lines,
+});

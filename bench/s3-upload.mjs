@@ -1,6 +1,7 @@
 // The API's memory while it streams a large upload to S3 (an s3rver started here, its data in
 // a temporary directory): the real API process, started as `npm run start:api` starts it
-// (--max-old-space-size=128), STORAGE=s3, one multipart upload of a generated CSV.
+// (--max-old-space-size=128), STORAGE=s3, one multipart upload of a generated CSV, with a
+// tenant and API key made by the admin command.
 //
 //   npm run build && node bench/s3-upload.mjs             # 1 GiB
 //   node bench/s3-upload.mjs --mib 200                     # smaller
@@ -8,45 +9,36 @@
 // Environment: BENCH_DATABASE_URL (a server where it may create databases; default
 // postgres://postgres@127.0.0.1:5432/postgres), REDIS_URL (default redis://127.0.0.1:6379).
 // Prints the upload's time and throughput, the API's peak RSS, and what S3 holds after.
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { Redis } from 'ioredis';
 import S3rver from 's3rver';
-import { PROCESSES } from '../scripts/processes.mjs';
+import {
+  apiClient,
+  cpuSummary,
+  createTenantKey,
+  databaseUrl,
+  mb,
+  migrate,
+  opt,
+  processEnv,
+  psql,
+  reporter,
+  rssOf,
+  startProcess,
+  stopProcesses,
+  waitReady,
+  withPeakRss,
+} from './lib.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const args = process.argv.slice(2);
-const opt = (name, fallback) => {
-  const i = args.indexOf(`--${name}`);
-  return i === -1 ? fallback : args[i + 1];
-};
 const MIB = 1024 * 1024;
 const TARGET = Number(opt('mib', 1024)) * MIB;
 const PORT = Number(opt('port', 3901));
-const SERVER = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const dbUrl = (name) => Object.assign(new URL(SERVER), { pathname: `/${name}` }).toString();
-const mb = (bytes) => (bytes / MIB).toFixed(1);
-const report = (label, value) => console.log(`${label.padEnd(44)} ${value}`);
-
-function psql(db, command) {
-  const result = spawnSync('psql', [dbUrl(db), '-v', 'ON_ERROR_STOP=1', '-qAtc', command], { encoding: 'utf8' });
-  if (result.status !== 0) throw new Error(`psql failed: ${result.stderr}`);
-  return result.stdout.trim();
-}
-
-function rssOf(pid) {
-  try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) * 1024 : 0;
-  } catch {
-    return 0;
-  }
-}
+const BASE = `http://127.0.0.1:${PORT}`;
+const { report } = reporter(44);
 
 // ---------------------------------------------------------------- S3
 const s3Dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-bench-s3-'));
@@ -55,17 +47,8 @@ const s3 = new S3rver({ address: '127.0.0.1', port: 0, directory: s3Dir, silent:
 const { port: s3Port } = await s3.run();
 
 // ---------------------------------------------------------------- API
-psql('postgres', 'DROP DATABASE IF EXISTS sluice_bench_s3 WITH (FORCE)');
-const env = {
-  ...process.env,
-  NODE_ENV: 'production',
-  PORT: String(PORT),
-  HOST: '127.0.0.1',
-  DATABASE_URL: dbUrl('sluice_bench_s3'),
-  REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
-  QUEUE_PREFIX: `sluice-bench-s3-${process.pid}`,
-  LOG_LEVEL: 'warn',
-  LOG_HTTP: 'false',
+psql(databaseUrl('postgres'), 'DROP DATABASE IF EXISTS sluice_bench_s3 WITH (FORCE)');
+const env = processEnv(PORT, databaseUrl('sluice_bench_s3'), `sluice-bench-s3-${process.pid}`, {
   STORAGE: 's3',
   S3_BUCKET: bucket,
   S3_PREFIX: 'uploads/',
@@ -74,25 +57,11 @@ const env = {
   // s3rver's fixed credentials, found by the AWS SDK's default chain like real ones.
   AWS_ACCESS_KEY_ID: 'S3RVER',
   AWS_SECRET_ACCESS_KEY: 'S3RVER',
-};
-const migrate = spawnSync(process.execPath, [path.join(root, 'apps/cli/dist/migrate.js')], { env, stdio: ['ignore', 'ignore', 'inherit'] });
-if (migrate.status !== 0) throw new Error('migration failed');
-const { script, nodeArgs } = PROCESSES.api;
-const apiProc = spawn(process.execPath, [...nodeArgs, path.join(root, script)], { cwd: root, env, stdio: ['ignore', 'ignore', 'inherit'] });
-let stopping = false;
-apiProc.on('exit', (code, signal) => {
-  if (!stopping) {
-    console.error(`bench: api exited (${signal ?? code})`);
-    process.exit(1);
-  }
 });
-
-async function api(pathname, init) {
-  const res = await fetch(`http://127.0.0.1:${PORT}${pathname}`, init);
-  const body = await res.json();
-  if (!res.ok) throw new Error(`${init?.method ?? 'GET'} ${pathname}: ${res.status} ${JSON.stringify(body)}`);
-  return body;
-}
+migrate(env);
+const apiKey = createTenantKey(env);
+const apiProc = startProcess('api', env);
+const api = apiClient(BASE, apiKey);
 
 /** Streams a generated CSV of about TARGET bytes as a multipart upload; resolves with the response. */
 function uploadGenerated() {
@@ -106,7 +75,7 @@ function uploadGenerated() {
       port: PORT,
       path: '/upload',
       method: 'POST',
-      headers: { 'content-type': 'multipart/form-data; boundary=XYZ' },
+      headers: { 'content-type': 'multipart/form-data; boundary=XYZ', authorization: `Bearer ${apiKey}` },
     });
     req.on('error', reject);
     req.on('response', (res) => {
@@ -131,15 +100,7 @@ function uploadGenerated() {
 }
 
 try {
-  for (let i = 0; ; i++) {
-    try {
-      await api('/ready');
-      break;
-    } catch (error) {
-      if (i > 200) throw error;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
+  await waitReady(BASE);
   await api('/datasets', {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -154,15 +115,13 @@ try {
     }),
   });
   const idle = rssOf(apiProc.pid);
-  let peak = 0;
-  const timer = setInterval(() => (peak = Math.max(peak, rssOf(apiProc.pid))), 20);
   const started = performance.now();
-  const res = await uploadGenerated();
+  const { result: res, peaks } = await withPeakRss({ api: apiProc }, uploadGenerated);
   const seconds = (performance.now() - started) / 1000;
-  clearInterval(timer);
+  const peak = peaks.api;
   if (res.status !== 202) throw new Error(`upload: ${res.status} ${JSON.stringify(res.body)}`);
   const size = res.body.file.sizeBytes;
-  const key = psql('sluice_bench_s3', `SELECT storage_key FROM ingestion_jobs WHERE id = '${res.body.id}'`);
+  const key = psql(databaseUrl('sluice_bench_s3'), `SELECT storage_key FROM ingestion_jobs WHERE id = '${res.body.id}'`);
   const client = new S3Client({
     region: 'us-east-1',
     endpoint: env.S3_ENDPOINT,
@@ -171,9 +130,7 @@ try {
   });
   const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: `uploads/${key}` }));
   client.destroy();
-  console.log(
-    `Sluice S3 upload: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'unknown CPU'}; Node ${process.version}; s3rver on loopback`,
-  );
+  console.log(`Sluice S3 upload: ${cpuSummary()}; Node ${process.version}; s3rver on loopback`);
   report('upload to S3 (multipart, 8 MiB parts × 2)', `${mb(size)} MiB in ${seconds.toFixed(1)} s (${mb(size / seconds)} MiB/s)`);
   report(
     'API RSS idle / peak during the upload',
@@ -184,14 +141,12 @@ try {
     `s3://${bucket}/uploads/${key}: ${head.ContentLength} bytes (${head.ContentLength === size ? 'the size the API measured' : 'MISMATCH'})`,
   );
 } finally {
-  stopping = true;
-  apiProc.kill('SIGTERM');
-  await new Promise((r) => apiProc.once('exit', r));
+  await stopProcesses([apiProc]);
   await s3.close();
   const redis = new Redis(env.REDIS_URL);
   const keys = await redis.keys(`${env.QUEUE_PREFIX}:*`);
   if (keys.length > 0) await redis.del(...keys);
   redis.disconnect();
   rmSync(s3Dir, { recursive: true, force: true });
-  psql('postgres', 'DROP DATABASE IF EXISTS sluice_bench_s3 WITH (FORCE)');
+  psql(databaseUrl('postgres'), 'DROP DATABASE IF EXISTS sluice_bench_s3 WITH (FORCE)');
 }

@@ -9,14 +9,10 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { fmt, opt, root } from './lib.mjs';
 
-const args = process.argv.slice(2);
-const opt = (name, fallback) => {
-  const i = args.indexOf(`--${name}`);
-  return i === -1 ? fallback : args[i + 1];
-};
 const ROWS = Number(opt('rows', 300_000));
-const pipelineDir = path.join(import.meta.dirname, '../packages/pipeline');
+const pipelineDir = path.join(root, 'packages/pipeline');
 const ExcelJS = createRequire(path.join(pipelineDir, 'package.json'))('exceljs');
 const pipeline = await import(pathToFileURL(path.join(pipelineDir, 'dist/index.js')).href);
 
@@ -46,6 +42,4 @@ const seconds = (performance.now() - started) / 1000;
 clearInterval(timer);
 const mb = statSync(file).size / 1024 ** 2;
 console.log(`file: ${ROWS} rows, ${mb.toFixed(1)} MB; rows read: ${rows}; last: ${last?.raw}`);
-console.log(
-  `read: ${seconds.toFixed(2)} s, ${Math.round(rows / seconds).toLocaleString('en-US')} rows/s; peak RSS ${(peak / 1024 ** 2).toFixed(0)} MB`,
-);
+console.log(`read: ${seconds.toFixed(2)} s, ${fmt(rows / seconds)} rows/s; peak RSS ${(peak / 1024 ** 2).toFixed(0)} MB`);
