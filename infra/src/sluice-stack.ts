@@ -37,9 +37,10 @@ export interface SluiceStackProps extends StackProps {
 /**
  * Sluice on ECS Fargate: a VPC; RDS PostgreSQL and ElastiCache Redis in isolated subnets;
  * an S3 bucket for uploads; the API behind an Application Load Balancer (health check on
- * /ready); the worker scaled on the ingest queue's depth, which it publishes to CloudWatch
- * itself; and the migration as a task definition run once before each rollout. Each task
- * role may do only what its process does, on the uploads prefix only.
+ * /ready?skip=storage); the worker scaled on the ingest queue's depth, which it publishes to
+ * CloudWatch itself; and the migration as a task definition run once before each rollout.
+ * Each task role may do only what its process does, on the uploads prefix only (the API may
+ * also HeadBucket the bucket, for /ready).
  */
 export class SluiceStack extends Stack {
   constructor(scope: Construct, id: string, props: SluiceStackProps) {
@@ -156,7 +157,7 @@ export class SluiceStack extends Stack {
         removalPolicy: s.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
       });
 
-    // The API: behind the load balancer, healthy when /ready says PostgreSQL and Redis answer.
+    // The API: behind the load balancer, healthy when /ready?skip=storage says PostgreSQL and Redis answer.
     const apiTask = new ecs.FargateTaskDefinition(this, 'ApiTask', { cpu: s.apiCpu, memoryLimitMiB: s.apiMemoryMiB });
     apiTask.addContainer('api', {
       containerName: 'api',
@@ -176,6 +177,10 @@ export class SluiceStack extends Stack {
         resources: [uploadObjects],
       }),
     );
+    apiTask.addToTaskRolePolicy(
+      // GET /ready sends a HeadBucket, which S3 authorizes as s3:ListBucket on the bucket.
+      new iam.PolicyStatement({ sid: 'CheckUploadsBucket', actions: ['s3:ListBucket'], resources: [uploads.bucketArn] }),
+    );
     const certificate =
       s.certificateArn === undefined ? undefined : acm.Certificate.fromCertificateArn(this, 'Certificate', s.certificateArn);
     const api = new ecsPatterns.ApplicationLoadBalancedFargateService(this, 'Api', {
@@ -193,8 +198,11 @@ export class SluiceStack extends Stack {
       // Large uploads stream for minutes; the connection is idle only when the client stalls.
       idleTimeout: Duration.seconds(300),
     });
+    // PostgreSQL and Redis, not S3: a task failing this check is replaced, and replacing tasks
+    // cannot cure an S3 outage that every task shares, while it would cut the reads they
+    // still serve. /ready without the skip still checks the bucket, for people and deploys.
     api.targetGroup.configureHealthCheck({
-      path: '/ready',
+      path: '/ready?skip=storage',
       healthyHttpCodes: '200',
       interval: Duration.seconds(15),
       timeout: Duration.seconds(5),

@@ -37,6 +37,7 @@ function taskRoleStatements(template: Template, containerName: string): Record<s
 const env = (c: Record<string, any>) => Object.fromEntries(c.Environment.map((e: { Name: string; Value: unknown }) => [e.Name, e.Value]));
 const secretNames = (c: Record<string, any>) => c.Secrets.map((s: { Name: string }) => s.Name).sort();
 const uploadsPrefixArn = { 'Fn::Join': ['', [{ 'Fn::GetAtt': [Match.stringLikeRegexp('^Uploads'), 'Arn'] }, '/uploads/*']] };
+const uploadsBucketArn = { 'Fn::GetAtt': [Match.stringLikeRegexp('^Uploads'), 'Arn'] };
 
 describe('the Sluice stack, synthesized with the default settings', () => {
   let template: Template;
@@ -100,7 +101,7 @@ describe('the Sluice stack, synthesized with the default settings', () => {
     });
   });
 
-  test('the API task may put, abort and delete uploads under the prefix, and nothing else', () => {
+  test('the API task may put, abort and delete uploads under the prefix, HeadBucket the bucket, and nothing else', () => {
     expect(taskRoleStatements(template, 'api')).toEqual([
       {
         Sid: 'StreamUploadsIn',
@@ -108,9 +109,16 @@ describe('the Sluice stack, synthesized with the default settings', () => {
         Action: ['s3:PutObject', 's3:AbortMultipartUpload', 's3:DeleteObject'],
         Resource: expect.anything(),
       },
+      { Sid: 'CheckUploadsBucket', Effect: 'Allow', Action: 's3:ListBucket', Resource: expect.anything() },
     ]);
     template.hasResourceProperties('AWS::IAM::Policy', {
-      PolicyDocument: { Statement: [Match.objectLike({ Sid: 'StreamUploadsIn', Resource: uploadsPrefixArn })], Version: '2012-10-17' },
+      PolicyDocument: {
+        Statement: [
+          Match.objectLike({ Sid: 'StreamUploadsIn', Resource: uploadsPrefixArn }),
+          Match.objectLike({ Sid: 'CheckUploadsBucket', Resource: uploadsBucketArn }),
+        ],
+        Version: '2012-10-17',
+      },
     });
   });
 
@@ -137,9 +145,9 @@ describe('the Sluice stack, synthesized with the default settings', () => {
     expect(taskRoleStatements(template, 'migrate')).toStrictEqual([]);
   });
 
-  test('the load balancer checks the API on /ready', () => {
+  test('the load balancer checks the API on /ready, S3 left out', () => {
     template.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
-      HealthCheckPath: '/ready',
+      HealthCheckPath: '/ready?skip=storage',
       Matcher: { HttpCode: '200' },
       Port: 80,
       TargetType: 'ip',

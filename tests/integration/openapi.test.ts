@@ -60,6 +60,15 @@ describe('GET /docs/json', () => {
     expect(doc.paths['/admin/tenants/{tenant}/keys/{key}'].delete.security).toEqual([{ adminKey: [] }]);
   });
 
+  test('documents what /ready checks, upload storage among them, and its skip', () => {
+    const ready = doc.paths['/ready'].get;
+    expect(ready.parameters).toEqual([expect.objectContaining({ name: 'skip', in: 'query', required: false })]);
+    const ok = ready.responses['200'].content['application/json'].schema;
+    expect(ok.properties.checks.required).toEqual(['postgres', 'redis', 'storage']);
+    expect(ok.properties.checks.properties.storage.enum).toEqual(['ok', 'skipped']);
+    expect(Object.keys(ready.responses).sort()).toEqual(['200', '400', '503']);
+  });
+
   test('describes request and response bodies from the zod schemas', () => {
     const create = doc.paths['/datasets'].post;
     const body = create.requestBody.content['application/json'].schema;

@@ -1,7 +1,8 @@
 import { AppError } from '@sluice/errors';
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -79,5 +80,16 @@ export class DiskStorage implements Storage {
 
   async remove(key: string): Promise<void> {
     await rm(this.pathOf(key), { force: true });
+  }
+
+  /**
+   * `root` is a directory this process may create files in. A missing `root` is created, as
+   * the first write would create it anyway (so a fresh `STORAGE_DIR` is ready); one that
+   * cannot be created (say, a path under a regular file) or is read-only rejects. It tests
+   * permissions, not free space: a full disk still fails the write itself.
+   */
+  async check(): Promise<void> {
+    await mkdir(this.root, { recursive: true });
+    await access(this.root, constants.W_OK | constants.X_OK);
   }
 }

@@ -4,7 +4,7 @@ import type { Storage } from './storage.js';
 
 /**
  * S3 storage for a process to use at once, while the AWS SDK loads in the background (it is
- * imported only by processes configured for S3); a read, write or removal waits for it.
+ * imported only by processes configured for S3); a read, write, removal or check waits for it.
  * `close` lets go of the client's connections.
  */
 export function openS3Storage(options: S3ClientOptions & S3StorageOptions): { storage: Storage; close: () => Promise<void> } {
@@ -18,6 +18,7 @@ export function openS3Storage(options: S3ClientOptions & S3StorageOptions): { st
       write: async (key, body) => (await loaded).storage.write(key, body),
       read: async (key) => (await loaded).storage.read(key),
       remove: async (key) => (await loaded).storage.remove(key),
+      check: async (signal) => (await loaded).storage.check(signal),
     },
     close: async () => {
       const { client } = await loaded;

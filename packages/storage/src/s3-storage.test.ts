@@ -163,6 +163,28 @@ describe('S3Storage against s3rver', () => {
     expect(body.destroyed).toBe(true);
   });
 
+  test('check sends one HeadBucket and resolves while the bucket is there', async () => {
+    sent.length = 0;
+    await expect(storage.check()).resolves.toBeUndefined();
+    expect(sent).toEqual(['HeadBucketCommand']);
+  });
+
+  test('check rejects with an `unavailable` AppError naming the bucket when it does not exist', async () => {
+    const elsewhere = new S3Storage(client, { bucket: 'no-such-bucket', prefix: '', partBytes: 5 * MIB, queueSize: 2 });
+    await expect(elsewhere.check()).rejects.toMatchObject({
+      code: 'unavailable',
+      status: 503,
+      message: expect.stringContaining('no-such-bucket (NotFound'),
+    });
+  });
+
+  test('check gives up when its signal aborts', async () => {
+    await expect(storage.check(AbortSignal.abort(new Error('timeout')))).rejects.toMatchObject({
+      code: 'unavailable',
+      message: expect.stringContaining('AbortError'),
+    });
+  });
+
   test('a key that could escape its prefix is refused before anything is sent', async () => {
     await expect(storage.write('../outside', chunked(Buffer.from('x')))).rejects.toMatchObject({ code: 'bad_request' });
     await expect(storage.read('/abs')).rejects.toMatchObject({ code: 'bad_request' });

@@ -1,4 +1,4 @@
-import { DeleteObjectCommand, GetObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, HeadBucketCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { AppError } from '@sluice/errors';
 import { createHash } from 'node:crypto';
@@ -128,6 +128,20 @@ export class S3Storage implements Storage {
     } catch (error) {
       if (isMissing(error)) return;
       throw storageFailure('delete', objectKey, error);
+    }
+  }
+
+  /**
+   * A HeadBucket for the bucket: it rejects (`unavailable`, with S3's reason) when S3 does not
+   * answer, the bucket does not exist, or the credentials may not see it. On AWS it needs
+   * `s3:ListBucket` on the bucket.
+   */
+  async check(signal?: AbortSignal): Promise<void> {
+    const { bucket } = this.options;
+    try {
+      await this.client.send(new HeadBucketCommand({ Bucket: bucket }), signal === undefined ? {} : { abortSignal: signal });
+    } catch (error) {
+      throw storageFailure('reach the bucket', bucket, error);
     }
   }
 }

@@ -18,4 +18,10 @@ export interface Storage {
   read(key: string): Promise<Readable>;
   /** Removes the object; removing one that is not there is not an error. */
   remove(key: string): Promise<void>;
+  /**
+   * Resolves when a write could succeed now, and rejects saying why not: what `GET /ready`
+   * asks. It writes nothing and changes nothing a later write would not. `signal` gives up
+   * on a check that takes too long.
+   */
+  check(signal?: AbortSignal): Promise<void>;
 }
