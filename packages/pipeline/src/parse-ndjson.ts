@@ -11,7 +11,9 @@ export interface JsonLimits {
 function deeperThan(value: unknown, limit: number): boolean {
   if (typeof value !== 'object' || value === null) return false;
   if (limit <= 0) return true;
-  for (const v of Array.isArray(value) ? value : Object.values(value)) if (deeperThan(v, limit - 1)) return true;
+  if (Array.isArray(value)) return value.some((v) => deeperThan(v, limit - 1));
+  // Not Object.values: no array per object per row.
+  for (const key in value) if (deeperThan((value as Record<string, unknown>)[key], limit - 1)) return true;
   return false;
 }
 

@@ -73,23 +73,24 @@ export function createRowPreparer(
   const rejectUnknown = options.unknownColumns === 'reject';
   let invalidBytesIn: string | undefined | null = null;
   const key = [...spec.key].sort();
+  // A function of the row, not a closure made per row: most rows are valid and need none.
+  const rejected = (source: SourceRow, columns: readonly string[] | null, errors: Array<{ field: string | null; message: string }>): PreparedRow => ({
+    ok: false,
+    value: { row: source.row, line: source.line, lineEnd: source.lineEnd, raw: source.raw, values: originalValues(source, columns), errors },
+  });
   return (source, columns) => {
-    const reject = (errors: Array<{ field: string | null; message: string }>): PreparedRow => ({
-      ok: false,
-      value: { row: source.row, line: source.line, lineEnd: source.lineEnd, raw: source.raw, values: originalValues(source, columns), errors },
-    });
-    if (source.problem !== undefined) return reject([{ field: null, message: `row ${source.problem}` }]);
+    if (source.problem !== undefined) return rejected(source, columns, [{ field: null, message: `row ${source.problem}` }]);
     if (invalidBytesIn === null) invalidBytesIn = options.invalidBytesIn?.();
     if (invalidBytesIn !== undefined && source.raw.includes('\uFFFD')) {
-      return reject([{ field: null, message: `row has bytes that are not valid ${invalidBytesIn} (shown as \uFFFD)` }]);
+      return rejected(source, columns, [{ field: null, message: `row has bytes that are not valid ${invalidBytesIn} (shown as \uFFFD)` }]);
     }
     if (rejectUnknown && source.values !== null) {
       const unknown = Object.keys(unknownValues(source, columns, mapper));
-      if (unknown.length > 0) return reject(unknown.map((k) => ({ field: k, message: 'is not a field of this dataset (the dataset rejects unknown columns)' })));
+      if (unknown.length > 0) return rejected(source, columns, unknown.map((k) => ({ field: k, message: 'is not a field of this dataset (the dataset rejects unknown columns)' })));
     }
     const input = source.cells !== null && columns !== null ? mapper.fromCells(source.cells, columns) : mapper.fromObject(source.values ?? {});
     const result = validate(input);
-    if (!result.ok) return reject(result.errors);
+    if (!result.ok) return rejected(source, columns, result.errors);
     const json = JSON.stringify(keep ? withKept(result.data, unknownValues(source, columns, mapper)) : result.data);
     const contentHash = sha256Hex(json);
     let keyHash = contentHash;
