@@ -74,9 +74,9 @@ interface Lane {
  * Design: a push's promise resolves only once its batch is durable (the blob fsynced, the
  * job row committed), so a 202 means the record will land exactly once, whatever dies
  * afterwards; queueing the job may still fail, and the reconciler queues it then. A batch
- * is sealed `lingerMs` after its first push (or at `maxRecords`); at most `maxInFlight`
- * batches of a lane flush at once, and sealed ones wait for a slot while the open one keeps
- * filling (group commit). A flushed batch joins the lane's last job as a new segment while
+ * is sealed `quietMs` after the latest push, `lingerMs` after its first (whichever comes
+ * first), or at `maxRecords`; at most `maxInFlight` batches of a lane flush at once, and
+ * sealed ones wait for a slot while the open one keeps filling (group commit). A flushed batch joins the lane's last job as a new segment while
  * no worker has claimed that job. A new job is queued with a delay (`jobDelayMs`) for the
  * same reason: a worker that is idle would otherwise take every batch as its own job, and
  * a job's fixed cost (its transactions, its queue round trips) would be paid per batch
