@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { MAX_PUSH_SEGMENTS } from '@sluice/db';
 import { CUSTOMERS, startTestStack, waitForJob, type TestStack } from '../helpers/stack.js';
 import { countRows, createDataset, expectError, recordData, request, until, UUID_RE, validationErrorRows } from './support.js';
 
@@ -257,3 +258,25 @@ test('a new push job waits PUSH_JOB_DELAY_MS before a worker takes it, and batch
     await local.close();
   }
 });
+
+test('a push job takes at most MAX_PUSH_SEGMENTS batches; the next starts a new job', async () => {
+  const local = await startTestStack({ PUSH_LINGER_MS: '0', PUSH_QUIET_MS: '0' }, { worker: false });
+  try {
+    await createDataset(local, CUSTOMERS);
+    const send = (i: number) =>
+      request(local, 'POST', '/ingest?dataset=customers', {
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: `seg${i}@example.com` }),
+      });
+    const jobs: string[] = [];
+    // One at a time: each push is a batch of its own, and so a segment of its own.
+    for (let i = 0; i <= MAX_PUSH_SEGMENTS; i++) jobs.push((await send(i)).body.id as string);
+    expect(new Set(jobs.slice(0, MAX_PUSH_SEGMENTS)).size).toBe(1);
+    expect(jobs[MAX_PUSH_SEGMENTS]).not.toBe(jobs[0]);
+    const { rows } = await sql<{ segments: number }>`
+      SELECT jsonb_array_length(options -> 'segments')::int AS segments FROM ingestion_jobs WHERE id = ${jobs[0]!}`.execute(local.db);
+    expect(rows).toEqual([{ segments: MAX_PUSH_SEGMENTS }]);
+  } finally {
+    await local.close();
+  }
+}, 120_000);

@@ -18,7 +18,7 @@ export {
   startJob,
   type JobView,
 } from './jobs.repository.js';
-export { appendPushSegment, firstPushSegment, inputKeys, pushRows, type PushSegment } from './push-segments.repository.js';
+export { appendPushSegment, firstPushSegment, inputKeys, MAX_PUSH_SEGMENTS, pushRows, type PushSegment } from './push-segments.repository.js';
 export { findRecord, listRecords, type RecordFilter, type RecordView } from './records.repository.js';
 export {
   dailyTotals,
