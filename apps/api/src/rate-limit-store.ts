@@ -53,7 +53,7 @@ export class SharedCounters {
       this.counters.set(key, counter);
     }
     counter.pending++;
-    if (this.timer === undefined && !this.closed) this.timer = setTimeout(() => void this.sync(), this.options.syncMs).unref();
+    this.schedule();
     return { current: counter.shared + counter.sending + counter.pending, ttl: (window + 1) * windowMs - now };
   }
 
@@ -97,8 +97,12 @@ export class SharedCounters {
       this.failing = true;
       this.options.onError(failure);
     }
-    const unsent = sent.some((counter) => counter.pending > 0);
-    if (unsent && this.timer === undefined && !this.closed) this.timer = setTimeout(() => void this.sync(), this.options.syncMs).unref();
+    if (sent.some((counter) => counter.pending > 0)) this.schedule();
+  }
+
+  /** A sync `syncMs` from now, unless one is due already. */
+  private schedule(): void {
+    if (this.timer === undefined && !this.closed) this.timer = setTimeout(() => void this.sync(), this.options.syncMs).unref();
   }
 
   /** Stops syncing; what was not sent yet stays uncounted by the others. */
