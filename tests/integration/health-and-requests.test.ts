@@ -68,7 +68,7 @@ describe('GET /ready with storage that cannot take an upload', () => {
       expect((await getJson(bad, '/ready?skip=storage')).status).toBe(200);
       await createDataset(bad, { name: 'req', key: ['email'], fields: [{ name: 'email', type: 'email', required: true }] });
       const res = await upload(bad, 'a.csv', 'email\na@example.com\n', { dataset: 'req' });
-      expectError(res, 500, 'internal'); // as /ready foretold
+      expectError(res, 503, 'unavailable'); // as /ready foretold
     } finally {
       await bad.close();
       await rm(dir, { recursive: true, force: true });

@@ -9,6 +9,19 @@ import { pipeline } from 'node:stream/promises';
 import type { Storage, StoredObject } from './storage.js';
 import { assertSafeKey } from './storage-key.js';
 
+// What the disk says when it cannot take a file: full, read-only, not ours, not there.
+const DISK_FAULTS = new Set(['ENOSPC', 'EDQUOT', 'EROFS', 'EACCES', 'EPERM', 'ENOTDIR', 'ENOENT', 'EIO']);
+
+/**
+ * A failed write as the caller should see it: the disk's fault is `unavailable` (503, as an
+ * S3 failure is), with its reason; anything else (the body broke, a limit tripped) as it was.
+ */
+function storageFailure(key: string, error: unknown): unknown {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === undefined || !DISK_FAULTS.has(code)) return error;
+  return new AppError('unavailable', `storage could not write ${key} (${code}: ${(error as Error).message})`, { cause: error });
+}
+
 /**
  * Files on local disk under `root`. A write goes to a temporary name and is fsynced and
  * renamed into place only when complete, so a reader never sees half a file and a failed
@@ -42,8 +55,9 @@ export class DiskStorage implements Storage {
       await pipeline(body, measure, createWriteStream(temp, { fd: await this.create(temp), flush: true }));
       await rename(temp, target);
     } catch (error) {
-      await rm(temp, { force: true });
-      throw error;
+      // A disk that failed the write may fail the cleanup too; the write's error is the one to tell.
+      await rm(temp, { force: true }).catch(() => undefined);
+      throw storageFailure(key, error);
     }
     return { key, sizeBytes, sha256: hash.digest('hex') };
   }
