@@ -64,10 +64,10 @@ describe('an upload that cannot be stored', () => {
     await rm(scratch, { recursive: true, force: true });
   });
 
-  test('answers 500 in the one error shape, and leaves no job and no file', async () => {
+  test('answers 503 in the one error shape, naming the disk’s fault but none of its paths, and leaves no job and no file', async () => {
     const res = await upload(stack, 'ticks.csv', 'id\n1\n', { dataset: 'ticks' });
-    expect(res.status).toBe(500);
-    expect(res.body).toEqual({ error: { code: 'internal', message: 'internal error' } });
+    expect(res.status).toBe(503);
+    expect(res.body).toEqual({ error: { code: 'unavailable', message: 'storage could not write the file (ENOTDIR)' } });
     const { rows } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM ingestion_jobs`.execute(stack.db);
     expect(rows[0]?.n).toBe(0);
     expect(await readdir(scratch)).toEqual(['uploads']);

@@ -14,12 +14,13 @@ const DISK_FAULTS = new Set(['ENOSPC', 'EDQUOT', 'EROFS', 'EACCES', 'EPERM', 'EN
 
 /**
  * A failed write as the caller should see it: the disk's fault is `unavailable` (503, as an
- * S3 failure is), with its reason; anything else (the body broke, a limit tripped) as it was.
+ * S3 failure is), named by its code only (the message holds the server's paths, which the
+ * log has as the cause); anything else (the body broke, a limit tripped) as it was.
  */
-function storageFailure(key: string, error: unknown): unknown {
+function storageFailure(error: unknown): unknown {
   const code = (error as NodeJS.ErrnoException).code;
   if (code === undefined || !DISK_FAULTS.has(code)) return error;
-  return new AppError('unavailable', `storage could not write ${key} (${code}: ${(error as Error).message})`, { cause: error });
+  return new AppError('unavailable', `storage could not write the file (${code})`, { cause: error });
 }
 
 /**
@@ -57,7 +58,7 @@ export class DiskStorage implements Storage {
     } catch (error) {
       // A disk that failed the write may fail the cleanup too; the write's error is the one to tell.
       await rm(temp, { force: true }).catch(() => undefined);
-      throw storageFailure(key, error);
+      throw storageFailure(error);
     }
     return { key, sizeBytes, sha256: hash.digest('hex') };
   }
