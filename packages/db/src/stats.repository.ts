@@ -1,15 +1,10 @@
 import { sql, type Kysely } from 'kysely';
+import type { BatchOutcome } from './batch-writer.js';
 import type { DB, JobKind } from './schema.js';
 
-/** Row counters summed over jobs. */
-export interface RowTotals {
+/** A batch's row counters, summed over jobs, and how many jobs. */
+export interface RowTotals extends BatchOutcome {
   jobs: number;
-  rows: number;
-  valid: number;
-  invalid: number;
-  inserted: number;
-  updated: number;
-  unchanged: number;
 }
 
 export interface DatasetWayTotals extends RowTotals {
